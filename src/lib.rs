@@ -1,0 +1,16 @@
+//! shoji: a runc-compatible OCI container runtime. The binary (`main.rs`) is a thin shell over
+//! this library so that integration tests can use the same types.
+pub mod cgroups;
+pub mod cli;
+pub mod container;
+pub mod hooks;
+pub mod logging;
+pub mod namespaces;
+pub mod process;
+pub mod rootfs;
+pub mod security;
+pub mod spec;
+pub mod state;
+pub mod sys;
+pub mod systemd;
+pub mod terminal;

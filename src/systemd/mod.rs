@@ -1,0 +1,1 @@
+//! systemd: the cgroup driver that asks systemd for a transient scope over D-Bus.
