@@ -1,1 +1,2 @@
 //! systemd: the cgroup driver that asks systemd for a transient scope over D-Bus.
+pub mod unit;
