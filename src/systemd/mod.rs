@@ -1,2 +1,4 @@
 //! systemd: the cgroup driver that asks systemd for a transient scope over D-Bus.
+mod device_allow;
+pub mod properties;
 pub mod unit;
