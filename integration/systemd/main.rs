@@ -1,0 +1,57 @@
+//! Tier 2: the systemd cgroup driver against a real systemd, in the project's sandbox (see
+//! integration/sandbox). Each test runs its body inside the sandbox: the test binary re-execs
+//! itself there (through nsenter) with SHOJI_SANDBOX_CASE naming the test.
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[path = "../sandbox/mod.rs"]
+mod sandbox;
+
+mod scope;
+
+const CASE_ENV: &str = "SHOJI_SANDBOX_CASE";
+const MARKER: &str = "shoji-sandbox-case-ran:";
+
+/// Host directory bind-mounted read-write into the sandbox at the same path (bundles).
+pub fn scratch() -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scratch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn shared_sandbox() -> Arc<sandbox::Sandbox> {
+    // Inside, the scratch path of the outer process is what was bound: pass it down.
+    sandbox::shared(Path::new(env!("CARGO_TARGET_TMPDIR")), &[scratch()])
+}
+
+/// Whether this process is the re-exec'd copy running `name` inside the sandbox.
+pub fn is_inside(name: &str) -> bool {
+    std::env::var(CASE_ENV).as_deref() == Ok(name)
+}
+
+/// Run test `name` (its path in this binary, e.g. `scope::limits_land_in_files`): inside the
+/// sandbox `body` runs; outside, the binary re-execs itself inside and must report the case ran
+/// (a wrong name would otherwise match no test and pass).
+pub fn in_sandbox(name: &str, body: impl FnOnce()) {
+    if is_inside(name) {
+        body();
+        println!("{MARKER}{name}");
+        return;
+    }
+    let sb = shared_sandbox();
+    let exe = std::env::current_exe().unwrap();
+    let out = sb
+        .command(&exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CASE_ENV, name)
+        .output()
+        .expect("running the test inside the sandbox");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains(&format!("{MARKER}{name}")),
+        "case {name} inside the sandbox: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+}
