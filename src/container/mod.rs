@@ -9,6 +9,8 @@ pub mod create;
 pub mod delete;
 pub mod exec;
 pub mod kill;
+pub mod pause;
 pub mod start;
+pub mod update;
 mod guard;
 pub mod signal;
