@@ -1,0 +1,239 @@
+//! The cgroupfs driver: the container's cgroup is a directory in every hierarchy, made, written
+//! and removed by shoji itself. The systemd driver wraps it to write what systemd cannot express.
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use oci_spec::runtime::LinuxResources;
+
+use super::dirs::ContainerDirs;
+use super::handle::{pids_in, CgroupHandle};
+use super::resources::{self, MemoryNow};
+use super::resources_v2::{self, V2Now};
+use super::CgroupLocation;
+use super::{cpuset, create_v2, devices, devices_bpf, files, path, CgroupDriver, CgroupMode};
+
+/// Waiting for killed processes to leave the cgroup, and for rmdir of a just-emptied cgroup
+/// (the kernel can answer EBUSY for a moment after the last task exits).
+const DRAIN_POLL: Duration = Duration::from_millis(10);
+const DRAIN_TRIES: u32 = 500;
+
+pub struct CgroupfsDriver {
+    handle: CgroupHandle,
+}
+
+impl CgroupfsDriver {
+    pub fn new(loc: CgroupLocation) -> Result<Self> {
+        Ok(CgroupfsDriver {
+            handle: CgroupHandle::new(loc)?,
+        })
+    }
+
+    fn dirs(&self) -> &ContainerDirs {
+        self.handle.dirs()
+    }
+
+    /// Write `r` to the container's files (v1 or v2 by the host's mode). Devices are not
+    /// touched: they are set once at create.
+    pub fn apply_resources(&self, r: &LinuxResources) -> Result<()> {
+        let dirs = self.dirs();
+        let writes = match dirs.mode {
+            CgroupMode::V2 => {
+                let dir = dirs.require("unified")?;
+                let now = V2Now {
+                    controllers: files::read(&dir.join("cgroup.controllers"))?
+                        .split_whitespace()
+                        .map(String::from)
+                        .collect(),
+                    bfq: dir.join("io.bfq.weight").exists(),
+                };
+                resources_v2::v2_writes(r, &now)?
+            }
+            _ => resources::v1_writes(r, self.memory_now()?)?,
+        };
+        files::apply(&writes, |c| dirs.require(c))
+    }
+
+    fn memory_now(&self) -> Result<MemoryNow> {
+        let Some(dir) = self.dirs().of("memory") else {
+            return Ok(MemoryNow::default());
+        };
+        let limit = files::read(&dir.join("memory.limit_in_bytes"))?;
+        Ok(MemoryNow {
+            limit: limit.trim().parse().unwrap_or(u64::MAX),
+            swap_accounting: dir.join("memory.memsw.limit_in_bytes").exists(),
+        })
+    }
+
+    /// mkdir -p in every hierarchy. On hybrid the cgroup2 membership is best effort, as runc:
+    /// it only serves tools that key on v2 cgroup ids, never limits.
+    fn make_dirs(&self) -> Result<()> {
+        let dirs = self.dirs();
+        if dirs.mode == CgroupMode::V2 {
+            let dir = dirs.require("unified")?;
+            let mount = &super::mode::mounts()?
+                .unified
+                .as_ref()
+                .context("no cgroup2 mount")?
+                .mount_point;
+            return create_v2::create(mount, &dir);
+        }
+        for d in &dirs.v1 {
+            if d.hierarchy.has("cpuset") {
+                cpuset::create(&d.hierarchy.mount_point, &d.path)?;
+            } else {
+                files::mkdir_all(&d.path)?;
+            }
+        }
+        if let Some(dir) = &dirs.unified {
+            let _ = files::mkdir_all(dir);
+        }
+        Ok(())
+    }
+
+    /// The device policy: v1 devices.deny/allow, or the v2 eBPF program.
+    fn apply_devices(&self, r: Option<&LinuxResources>) -> Result<()> {
+        let dirs = self.dirs();
+        if dirs.mode == CgroupMode::V2 {
+            let spec_rules = r.and_then(|r| r.devices().clone()).unwrap_or_default();
+            let rules = devices::effective_rules(&spec_rules);
+            return devices_bpf::apply(&dirs.require("unified")?, &rules);
+        }
+        files::apply(&resources::devices_v1(r), |c| dirs.require(c))
+    }
+
+    /// Write `pid` into cgroup.procs of every directory (each joined with `sub` if given).
+    fn join_all(&self, pid: Pid, sub: Option<&Path>) -> Result<()> {
+        let dirs = self.dirs();
+        let target = |dir: &Path| sub.map_or_else(|| dir.to_path_buf(), |s| dir.join(s));
+        let value = pid.to_string();
+        for d in &dirs.v1 {
+            let dir = target(&d.path);
+            if sub.is_some() && d.hierarchy.has("cpuset") {
+                cpuset::create(&d.hierarchy.mount_point, &dir)?;
+            } else if sub.is_some() {
+                files::mkdir_all(&dir)?;
+            }
+            let joined = files::write(&dir.join("cgroup.procs"), &value);
+            // name=systemd carries no limits; runc ignores failures to join it.
+            if !d.hierarchy.has("name=systemd") {
+                joined?;
+            }
+        }
+        if let Some(dir) = dirs.unified.as_deref().map(target) {
+            if dirs.mode == CgroupMode::V2 {
+                files::mkdir_all(&dir)?;
+                files::write(&dir.join("cgroup.procs"), &value)?;
+            } else {
+                let _ = files::mkdir_all(&dir);
+                let _ = files::write(&dir.join("cgroup.procs"), &value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Kill what is left and wait, boundedly, until no directory lists a process.
+    fn drain(&self) -> Result<()> {
+        if self.handle.exists() {
+            self.handle.kill_all(Signal::SIGKILL)?;
+        }
+        for _ in 0..DRAIN_TRIES {
+            let mut left = Vec::new();
+            for dir in self.dirs().all().filter(|d| d.is_dir()) {
+                left.extend(pids_in(dir)?);
+            }
+            if left.is_empty() {
+                return Ok(());
+            }
+            // A process that joined one hierarchy only (a create that failed half way) is
+            // not in the freezer's list: kill it directly.
+            for pid in left {
+                let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            }
+            sleep(DRAIN_POLL);
+        }
+        bail!(
+            "processes are still in cgroup {:?} after SIGKILL",
+            self.handle.location.path
+        )
+    }
+}
+
+impl CgroupDriver for CgroupfsDriver {
+    fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
+        let result = self
+            .make_dirs()
+            .and_then(|()| self.apply_devices(resources))
+            .and_then(|()| resources.map_or(Ok(()), |r| self.apply_resources(r)))
+            .context("unable to apply cgroup configuration")
+            .and_then(|()| self.join_all(pid, None).context("unable to join cgroup"));
+        if result.is_err() {
+            // Leave nothing behind; the caller still owns (and kills) the child.
+            let _ = self.destroy();
+        }
+        result
+    }
+
+    fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()> {
+        let sub = sub_cgroup.map(relative_sub).transpose()?;
+        self.join_all(pid, sub.as_deref())
+            .context("unable to join cgroup")
+    }
+
+    fn update(&self, resources: &LinuxResources) -> Result<()> {
+        if !self.handle.exists() {
+            bail!("cgroup {:?} does not exist", self.handle.location.path);
+        }
+        self.apply_resources(resources)
+            .context("unable to apply cgroup configuration")
+    }
+
+    fn destroy(&self) -> Result<()> {
+        self.drain()?;
+        for dir in self.dirs().all() {
+            remove_tree(dir)?;
+        }
+        Ok(())
+    }
+
+    fn cgroup(&self) -> &CgroupHandle {
+        &self.handle
+    }
+}
+
+/// `--cgroup sub` for exec: a relative path inside the container's cgroup, cleaned.
+fn relative_sub(sub: &str) -> Result<PathBuf> {
+    let cleaned = path::clean(sub.trim_start_matches('/'));
+    if cleaned.is_empty() {
+        bail!("sub-cgroup {sub:?} does not name a cgroup below the container's");
+    }
+    Ok(PathBuf::from(cleaned))
+}
+
+/// rmdir `dir` and any sub-cgroups below it, deepest first; an absent `dir` is fine. Only the
+/// container's own directory goes: parents, even ones this container's create made, may be
+/// shared (runc removes the leaf only too).
+fn remove_tree(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        other => other.map_err(|e| anyhow!("reading cgroup {dir:?}: {}", files::errno_text(&e)))?,
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_tree(&entry.path())?;
+        }
+    }
+    for _ in 0..DRAIN_TRIES {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => sleep(DRAIN_POLL),
+            Err(e) => bail!("removing cgroup {dir:?}: {}", files::errno_text(&e)),
+        }
+    }
+    bail!("removing cgroup {dir:?}: still busy")
+}

@@ -1,0 +1,274 @@
+//! The cgroupfs driver against the real /sys/fs/cgroup of this host (root required: a test
+//! that cannot run fails and says why). Each test works under a unique `/shoji-test-<pid>-<n>`
+//! and a Drop guard kills its child and removes every directory, even when the test panics.
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use oci_spec::runtime::{LinuxResources, Spec};
+
+use super::cgroupfs::CgroupfsDriver;
+use super::{mode, path, plan, CgroupDriver, CgroupLocation, CgroupMode};
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+fn unique_root() -> String {
+    format!(
+        "/shoji-test-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "these tests write /sys/fs/cgroup: run them as root"
+    );
+    assert_ne!(
+        mode::mounts().unwrap().mode,
+        CgroupMode::V2,
+        "this module tests the v1/hybrid host"
+    );
+}
+
+fn spec_with_path(cgroups_path: &str) -> Spec {
+    let mut spec = Spec::default();
+    let mut linux = spec.linux().clone().unwrap_or_default();
+    linux.set_cgroups_path(Some(cgroups_path.into()));
+    spec.set_linux(Some(linux));
+    spec
+}
+
+/// A planned container cgroup with a sleeping child; cleans up everything on drop.
+struct Fixture {
+    loc: CgroupLocation,
+    driver: CgroupfsDriver,
+    child: Child,
+    /// The test's top directory below every mount (the driver removes only the leaf).
+    top: Option<String>,
+}
+
+impl Fixture {
+    fn new(cgroups_path: &str, top: Option<String>) -> Fixture {
+        require_root();
+        let loc = plan(&spec_with_path(cgroups_path), "c1", false).unwrap();
+        let driver = CgroupfsDriver::new(loc.clone()).unwrap();
+        // Waits for a line on stdin, then allocates and reports, so the work happens after the
+        // child has joined the cgroup (memory and cpu are charged where the task runs then).
+        let child = Command::new("sh")
+            .args([
+                "-c",
+                "read go; v=$(seq 1 100000); echo done; exec sleep 1000",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Fixture {
+            loc,
+            driver,
+            child,
+            top,
+        }
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Let the child do its work inside the cgroup and wait until it has.
+    fn work(&mut self) {
+        writeln!(self.child.stdin.as_mut().unwrap(), "go").unwrap();
+        let mut line = String::new();
+        BufReader::new(self.child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "done\n");
+    }
+
+    fn v1_dir(&self, controller: &str) -> PathBuf {
+        self.driver
+            .cgroup()
+            .dirs()
+            .of(controller)
+            .unwrap()
+            .to_path_buf()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.driver.destroy();
+        if let Some(top) = &self.top {
+            for h in mode::mounts().unwrap().all() {
+                remove_tree(&path::in_hierarchy(h, Path::new(top)));
+            }
+        }
+    }
+}
+
+/// rmdir a test's directories, deepest first (cgroup directories hold no removable files).
+fn remove_tree(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_tree(&entry.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn resources(json: &str) -> LinuxResources {
+    serde_json::from_str(json).unwrap()
+}
+
+#[test]
+fn create_writes_limits_and_joins_every_hierarchy_then_destroy_removes_them() {
+    let top = unique_root();
+    let fx = Fixture::new(&format!("{top}/pod012abc/345def"), Some(top.clone()));
+    let r = resources(
+        r#"{"memory": {"limit": 67108864}, "cpu": {"shares": 512, "cpus": "0"}, "pids": {"limit": 50}}"#,
+    );
+    fx.driver.create(fx.pid(), Some(&r)).unwrap();
+
+    let leaf = format!("{top}/pod012abc/345def");
+    assert_eq!(fx.loc.path, Path::new(&leaf));
+    assert_eq!(
+        read(&fx.v1_dir("memory"), "memory.limit_in_bytes"),
+        "67108864"
+    );
+    assert_eq!(read(&fx.v1_dir("cpu"), "cpu.shares"), "512");
+    assert_eq!(read(&fx.v1_dir("pids"), "pids.max"), "50");
+    assert_eq!(read(&fx.v1_dir("cpuset"), "cpuset.cpus"), "0");
+    assert_eq!(
+        read(&fx.v1_dir("devices"), "devices.list").lines().next(),
+        Some("c *:* m")
+    );
+
+    let proc_cgroup = std::fs::read_to_string(format!("/proc/{}/cgroup", fx.pid())).unwrap();
+    let lines = path::parse_proc_cgroup(&proc_cgroup);
+    let hierarchies: Vec<_> = mode::mounts().unwrap().all().cloned().collect();
+    for h in &hierarchies {
+        assert_eq!(
+            path::own_cgroup(h, &lines),
+            Some(leaf.as_str()),
+            "{} in {proc_cgroup}",
+            h.key()
+        );
+    }
+
+    fx.driver.destroy().unwrap();
+    for h in &hierarchies {
+        let dir = path::in_hierarchy(h, Path::new(&leaf));
+        assert!(!dir.exists(), "{dir:?} left behind");
+        assert!(
+            dir.parent().unwrap().exists(),
+            "the shared parent of {dir:?} must stay"
+        );
+    }
+    fx.driver.destroy().unwrap();
+}
+
+#[test]
+fn relative_path_lands_under_the_runtimes_own_memory_cgroup() {
+    let rel = unique_root().trim_start_matches('/').to_string();
+    let fx = Fixture::new(&rel, None);
+    fx.driver.create(fx.pid(), None).unwrap();
+
+    let own = path::parse_proc_cgroup(&std::fs::read_to_string("/proc/self/cgroup").unwrap());
+    let memory = mode::mounts().unwrap().v1_with("memory").unwrap().clone();
+    let own_memory = path::own_cgroup(&memory, &own).unwrap();
+    let want = Path::new("/sys/fs/cgroup/memory")
+        .join(own_memory.trim_start_matches('/'))
+        .join(&rel);
+    assert_eq!(fx.v1_dir("memory"), want);
+    assert!(want.join("cgroup.procs").exists());
+    assert_eq!(read(&want, "cgroup.procs"), fx.pid().to_string());
+    fx.driver.destroy().unwrap();
+    assert!(!want.exists());
+}
+
+#[test]
+fn systemd_format_path_is_rejected_and_nothing_is_created() {
+    require_root();
+    let name = "kubepods-besteffort-pod012abc.slice:cri-containerd:345def";
+    let err = plan(&spec_with_path(name), "c1", false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(name) && err.contains("--systemd-cgroup"),
+        "{err}"
+    );
+    for h in mode::mounts().unwrap().all() {
+        assert!(!h.mount_point.join(name).exists());
+    }
+}
+
+#[test]
+fn refused_value_names_file_and_value_and_leaves_nothing() {
+    let fx = Fixture::new(&unique_root(), None);
+    let r = resources(r#"{"cpu": {"cpus": "abc"}}"#);
+    let err = format!("{:#}", fx.driver.create(fx.pid(), Some(&r)).unwrap_err());
+    assert!(
+        err.starts_with("unable to apply cgroup configuration: writing \"abc\" to "),
+        "{err}"
+    );
+    assert!(err.contains("cpuset.cpus\": invalid argument"), "{err}");
+    for dir in fx.driver.cgroup().dirs().all() {
+        assert!(!dir.exists(), "{dir:?} left behind");
+    }
+}
+
+#[test]
+fn freeze_thaw_pids_stats_and_kill_all() {
+    let mut fx = Fixture::new(&unique_root(), None);
+    fx.driver
+        .create(
+            fx.pid(),
+            Some(&resources(r#"{"memory": {"limit": 67108864}}"#)),
+        )
+        .unwrap();
+    fx.work();
+    let h = fx.driver.cgroup();
+    assert!(h.exists());
+    assert_eq!(h.pids().unwrap(), [fx.pid()]);
+
+    h.freeze().unwrap();
+    assert!(h.is_frozen().unwrap());
+    assert_eq!(read(&fx.v1_dir("freezer"), "freezer.state"), "FROZEN");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", fx.pid())).unwrap();
+    let state = status.lines().find(|l| l.starts_with("State:")).unwrap();
+    // A task stopped by the v1 freezer shows as uninterruptible sleep.
+    assert_eq!(state, "State:\tD (disk sleep)");
+    h.thaw().unwrap();
+    assert!(!h.is_frozen().unwrap());
+    assert_eq!(read(&fx.v1_dir("freezer"), "freezer.state"), "THAWED");
+
+    let stats = h.stats().unwrap();
+    assert!(stats.memory.usage.usage > 0, "{stats:?}");
+    assert_eq!(stats.memory.usage.limit, 67108864);
+    assert_eq!(stats.pids.current, 1);
+    assert!(stats.cpu.usage.total > 0, "{stats:?}");
+    assert_eq!(h.oom_kill_count().unwrap(), 0);
+
+    h.kill_all(Signal::SIGKILL).unwrap();
+    let status = fx.child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    fx.driver.destroy().unwrap();
+    assert!(!fx.driver.cgroup().exists());
+}
