@@ -55,7 +55,7 @@ impl CgroupfsDriver {
             }
             _ => resources::v1_writes(r, self.memory_now()?)?,
         };
-        files::apply(&writes, |c| dirs.require(c))
+        files::apply(&writes, |c| dirs.of(c).map(Path::to_path_buf))
     }
 
     fn memory_now(&self) -> Result<MemoryNow> {
@@ -67,6 +67,13 @@ impl CgroupfsDriver {
             limit: limit.trim().parse().unwrap_or(u64::MAX),
             swap_accounting: dir.join("memory.memsw.limit_in_bytes").exists(),
         })
+    }
+
+    /// mkdir (cpuset values inherited) and join `pid` in every hierarchy, without resources:
+    /// what the systemd driver calls for the v1 hierarchies systemd does not realize.
+    pub fn place(&self, pid: Pid) -> Result<()> {
+        self.make_dirs()?;
+        self.join_all(pid, None).context("unable to join cgroup")
     }
 
     /// mkdir -p in every hierarchy. On hybrid the cgroup2 membership is best effort, as runc:
@@ -103,7 +110,9 @@ impl CgroupfsDriver {
             let rules = devices::effective_rules(&spec_rules);
             return devices_bpf::apply(&dirs.require("unified")?, &rules);
         }
-        files::apply(&resources::devices_v1(r), |c| dirs.require(c))
+        files::apply(&resources::devices_v1(r), |c| {
+            dirs.of(c).map(Path::to_path_buf)
+        })
     }
 
     /// Write `pid` into cgroup.procs of every directory (each joined with `sub` if given).

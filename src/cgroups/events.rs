@@ -1,8 +1,9 @@
 //! The JSON of `runc events`: `{"type":"stats"|"oom","id":…,"data":…}` with `data` in runc's
-//! `types.Stats` shape (types/events.go). Field names and omission follow runc: numbers and
-//! lists marked omitempty vanish when zero or empty, structs marked omitzero vanish when all
-//! zero, unmarked fields (`kernel`, `user`, `limit`, `failcnt`, `cpuset`, `hugetlb`,
-//! `intel_rdt`, `network_interfaces`) are always written.
+//! `types.Stats` shape (types/events.go). Field names and omission follow runc: numbers,
+//! strings and lists marked omitempty vanish when zero or empty; nested structs are always
+//! written, as runc 1.1 (Debian's, the one on these machines) writes them — runc ≥ 1.2 built
+//! with Go ≥ 1.24 tags them omitzero and drops all-zero ones; clients parse both. PSI (a
+//! pointer in runc) appears only where the kernel has pressure files.
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -31,14 +32,12 @@ pub struct Stats {
     pub hugetlb: BTreeMap<String, Hugetlb>,
     pub intel_rdt: IntelRdt,
     /// runc fills this only for containers it knows the network of; shoji never does.
-    pub network_interfaces: Option<Vec<()>>,
+    pub network_interfaces: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Cpu {
-    #[serde(skip_serializing_if = "zero")]
     pub usage: CpuUsage,
-    #[serde(skip_serializing_if = "zero")]
     pub throttling: Throttling,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psi: Option<Psi>,
@@ -92,13 +91,10 @@ pub struct CpuSet {
 pub struct Memory {
     #[serde(skip_serializing_if = "zero")]
     pub cache: u64,
-    #[serde(skip_serializing_if = "zero")]
     pub usage: MemoryEntry,
-    #[serde(skip_serializing_if = "zero")]
     pub swap: MemoryEntry,
-    #[serde(skip_serializing_if = "zero")]
     pub kernel: MemoryEntry,
-    #[serde(rename = "kernelTCP", skip_serializing_if = "zero")]
+    #[serde(rename = "kernelTCP")]
     pub kernel_tcp: MemoryEntry,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub raw: BTreeMap<String, u64>,
@@ -198,7 +194,7 @@ mod tests {
         let json = serde_json::to_string(&Stats::default()).unwrap();
         assert_eq!(
             json,
-            r#"{"cpu":{},"cpuset":{"cpu_exclusive":0,"mem_hardwall":0,"mem_exclusive":0,"memory_migrate":0,"memory_spread_page":0,"memory_spread_slab":0,"memory_pressure":0,"sched_load_balance":0,"sched_relax_domain_level":0},"memory":{},"pids":{},"blkio":{},"hugetlb":{},"intel_rdt":{},"network_interfaces":null}"#
+            r#"{"cpu":{"usage":{"kernel":0,"user":0},"throttling":{}},"cpuset":{"cpu_exclusive":0,"mem_hardwall":0,"mem_exclusive":0,"memory_migrate":0,"memory_spread_page":0,"memory_spread_slab":0,"memory_pressure":0,"sched_load_balance":0,"sched_relax_domain_level":0},"memory":{"usage":{"limit":0,"failcnt":0},"swap":{"limit":0,"failcnt":0},"kernel":{"limit":0,"failcnt":0},"kernelTCP":{"limit":0,"failcnt":0}},"pids":{},"blkio":{},"hugetlb":{},"intel_rdt":{},"network_interfaces":null}"#
         );
     }
 

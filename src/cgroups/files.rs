@@ -49,18 +49,28 @@ impl Write {
     }
 }
 
-/// Apply `writes` in order; `dir_of` maps a controller to its directory for this container.
-pub fn apply(writes: &[Write], dir_of: impl Fn(&'static str) -> Result<PathBuf>) -> Result<()> {
+/// Apply `writes` in order; `dir_of` maps a controller to its directory for this container
+/// (`None`: the hierarchy is not mounted, an error naming it and the file).
+pub fn apply(writes: &[Write], dir_of: impl Fn(&str) -> Option<PathBuf>) -> Result<()> {
+    let dir_of = |w: &Write| {
+        dir_of(w.controller).ok_or_else(|| {
+            anyhow!(
+                "cannot set {}: the {:?} cgroup hierarchy is not mounted on this host",
+                w.files[0],
+                w.controller
+            )
+        })
+    };
     let mut deferred = Vec::new();
     for w in writes {
-        let dir = dir_of(w.controller)?;
+        let dir = dir_of(w)?;
         match write_one(&dir, w) {
             Err(e) if w.deferrable && e.raw_os_error() == Some(libc::EINVAL) => deferred.push(w),
             other => other.map_err(|e| describe(&dir, w, e))?,
         }
     }
     for w in deferred {
-        let dir = dir_of(w.controller)?;
+        let dir = dir_of(w)?;
         write_one(&dir, w).map_err(|e| describe(&dir, w, e))?;
     }
     Ok(())
@@ -135,14 +145,6 @@ pub fn mkdir_all(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| anyhow!("creating cgroup {dir:?}: {}", errno_text(&e)))
 }
 
-/// Error unless `dir` is a directory (a container's cgroup that must exist).
-pub fn require_dir(dir: &Path) -> Result<()> {
-    if !dir.is_dir() {
-        bail!("cgroup {dir:?} does not exist");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,14 +166,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("blkio.weight"), "").unwrap();
         let w = Write::new("blkio", "blkio.bfq.weight", 500).or_file("blkio.weight");
-        apply(&[w], |_| Ok(dir.path().to_path_buf())).unwrap();
+        apply(&[w], |_| Some(dir.path().to_path_buf())).unwrap();
         assert_eq!(
             std::fs::read_to_string(dir.path().join("blkio.weight")).unwrap(),
             "500"
         );
 
         let missing = Write::new("blkio", "blkio.leaf_weight", 300);
-        let err = apply(&[missing], |_| Ok(dir.path().to_path_buf()))
+        let err = apply(&[missing], |_| Some(dir.path().to_path_buf()))
             .unwrap_err()
             .to_string();
         assert!(
@@ -181,6 +183,6 @@ mod tests {
         assert!(err.contains("does not exist"), "{err}");
 
         let optional = Write::new("hugetlb", "hugetlb.2MB.rsvd.limit_in_bytes", 1).if_present();
-        apply(&[optional], |_| Ok(dir.path().to_path_buf())).unwrap();
+        apply(&[optional], |_| Some(dir.path().to_path_buf())).unwrap();
     }
 }

@@ -148,3 +148,5 @@ mod stats_v2;
 
 #[cfg(test)]
 mod real_tests;
+#[cfg(test)]
+mod tests;

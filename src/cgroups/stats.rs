@@ -277,3 +277,7 @@ fn psi_data<'a>(fields: impl Iterator<Item = &'a str>, file: &Path) -> Result<Ps
     }
     Ok(d)
 }
+
+#[cfg(test)]
+#[path = "stats_tests.rs"]
+mod tests;
