@@ -35,43 +35,54 @@ fn require_root() {
     );
 }
 
-fn spec_with_path(cgroups_path: &str) -> Spec {
+fn spec_with_path(cgroups_path: Option<&str>) -> Spec {
     let mut spec = Spec::default();
     let mut linux = spec.linux().clone().unwrap_or_default();
-    linux.set_cgroups_path(Some(cgroups_path.into()));
+    linux.set_cgroups_path(cgroups_path.map(PathBuf::from));
     spec.set_linux(Some(linux));
     spec
 }
 
-/// A planned container cgroup with a sleeping child; cleans up everything on drop.
+/// A child that waits for a line on stdin, then allocates and reports, so its work happens
+/// after it has joined the cgroup (memory and cpu are charged where the task runs then).
+fn spawn_child() -> Child {
+    Command::new("sh")
+        .args([
+            "-c",
+            "read go; v=$(seq 1 100000); echo done; exec sleep 1000",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A planned container cgroup with a waiting child; cleans up everything on drop.
 struct Fixture {
     loc: CgroupLocation,
     driver: CgroupfsDriver,
     child: Child,
+    /// More processes (exec'd ones), killed on drop too.
+    extra: Vec<Child>,
     /// The test's top directory below every mount (the driver removes only the leaf).
     top: Option<String>,
 }
 
 impl Fixture {
     fn new(cgroups_path: &str, top: Option<String>) -> Fixture {
+        Fixture::with(Some(cgroups_path), "c1", top)
+    }
+
+    fn with(cgroups_path: Option<&str>, id: &str, top: Option<String>) -> Fixture {
         require_root();
-        let loc = plan(&spec_with_path(cgroups_path), "c1", false).unwrap();
+        let loc = plan(&spec_with_path(cgroups_path), id, false).unwrap();
         let driver = CgroupfsDriver::new(loc.clone()).unwrap();
-        // Waits for a line on stdin, then allocates and reports, so the work happens after the
-        // child has joined the cgroup (memory and cpu are charged where the task runs then).
-        let child = Command::new("sh")
-            .args([
-                "-c",
-                "read go; v=$(seq 1 100000); echo done; exec sleep 1000",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_child();
         Fixture {
             loc,
             driver,
             child,
+            extra: Vec::new(),
             top,
         }
     }
@@ -102,8 +113,10 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in std::iter::once(&mut self.child).chain(&mut self.extra) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = self.driver.destroy();
         if let Some(top) = &self.top {
             for h in mode::mounts().unwrap().all() {
@@ -204,7 +217,7 @@ fn relative_path_lands_under_the_runtimes_own_memory_cgroup() {
 fn systemd_format_path_is_rejected_and_nothing_is_created() {
     require_root();
     let name = "kubepods-besteffort-pod012abc.slice:cri-containerd:345def";
-    let err = plan(&spec_with_path(name), "c1", false)
+    let err = plan(&spec_with_path(Some(name)), "c1", false)
         .unwrap_err()
         .to_string();
     assert!(
@@ -271,4 +284,218 @@ fn freeze_thaw_pids_stats_and_kill_all() {
     );
     fx.driver.destroy().unwrap();
     assert!(!fx.driver.cgroup().exists());
+}
+
+fn in_cgroup(pid: Pid, dir: &Path) -> bool {
+    read(dir, "cgroup.procs")
+        .lines()
+        .any(|l| l == pid.to_string())
+}
+
+#[test]
+fn empty_cgroups_path_is_the_id_under_the_own_cgroup() {
+    let id = unique_root().trim_start_matches('/').to_string();
+    let fx = Fixture::with(None, &id, None);
+    fx.driver.create(fx.pid(), None).unwrap();
+    let own = path::parse_proc_cgroup(&std::fs::read_to_string("/proc/self/cgroup").unwrap());
+    for h in mode::mounts().unwrap().all() {
+        let below = Path::new(path::own_cgroup(h, &own).unwrap()).join(&id);
+        let dir = path::in_hierarchy(h, &below);
+        assert!(in_cgroup(fx.pid(), &dir), "{dir:?}");
+    }
+}
+
+#[test]
+fn update_rewrites_the_files_and_names_a_refused_value() {
+    let fx = Fixture::new(&unique_root(), None);
+    let first = r#"{"memory": {"limit": 67108864}, "cpu": {"shares": 512}}"#;
+    fx.driver.create(fx.pid(), Some(&resources(first))).unwrap();
+    let second = r#"{"memory": {"limit": 134217728, "swap": 268435456}, "cpu": {"quota": 20000, "period": 50000}, "pids": {"limit": 7}}"#;
+    fx.driver.update(&resources(second)).unwrap();
+    let memory = fx.v1_dir("memory");
+    assert_eq!(read(&memory, "memory.limit_in_bytes"), "134217728");
+    assert_eq!(read(&memory, "memory.memsw.limit_in_bytes"), "268435456");
+    let cpu = fx.v1_dir("cpu");
+    assert_eq!(read(&cpu, "cpu.cfs_quota_us"), "20000");
+    assert_eq!(read(&cpu, "cpu.cfs_period_us"), "50000");
+    assert_eq!(
+        read(&cpu, "cpu.shares"),
+        "512",
+        "an update leaves unmentioned values alone"
+    );
+    assert_eq!(read(&fx.v1_dir("pids"), "pids.max"), "7");
+    // Lowering memory below memsw's current value must write memory first.
+    fx.driver
+        .update(&resources(
+            r#"{"memory": {"limit": 33554432, "swap": 67108864}}"#,
+        ))
+        .unwrap();
+    assert_eq!(read(&memory, "memory.limit_in_bytes"), "33554432");
+    assert_eq!(read(&memory, "memory.memsw.limit_in_bytes"), "67108864");
+
+    let err = format!(
+        "{:#}",
+        fx.driver
+            .update(&resources(r#"{"cpu": {"quota": 500}}"#))
+            .unwrap_err()
+    );
+    let file = cpu.join("cpu.cfs_quota_us");
+    let want = format!(
+        "unable to apply cgroup configuration: writing \"500\" to {file:?}: invalid argument"
+    );
+    assert_eq!(err, want);
+    assert_eq!(
+        read(&cpu, "cpu.cfs_quota_us"),
+        "20000",
+        "a refused update changes nothing"
+    );
+}
+
+#[test]
+fn exec_joins_the_cgroup_and_a_sub_cgroup_and_destroy_removes_both() {
+    let mut fx = Fixture::new(&unique_root(), None);
+    fx.driver.create(fx.pid(), None).unwrap();
+    let exec1 = spawn_child();
+    let exec2 = spawn_child();
+    let (p1, p2) = (
+        Pid::from_raw(exec1.id() as i32),
+        Pid::from_raw(exec2.id() as i32),
+    );
+    fx.extra.extend([exec1, exec2]);
+    fx.driver.join(p1, None).unwrap();
+    fx.driver.join(p2, Some("../../sub")).unwrap();
+    for dir in fx.driver.cgroup().dirs().all() {
+        assert!(in_cgroup(p1, dir), "{dir:?}");
+        assert!(in_cgroup(p2, &dir.join("sub")), "{dir:?}/sub");
+    }
+    let mut want = vec![fx.pid(), p1, p2];
+    want.sort();
+    assert_eq!(fx.driver.cgroup().pids().unwrap(), want);
+
+    fx.driver.destroy().unwrap();
+    for child in &mut fx.extra {
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+    }
+    for dir in fx.driver.cgroup().dirs().all() {
+        assert!(!dir.exists(), "{dir:?} left behind");
+    }
+}
+
+#[test]
+fn settings_this_host_lacks_are_named_and_leave_nothing() {
+    let table = [
+        // CFQ's leaf weights are gone from multiqueue kernels.
+        (
+            r#"{"blockIO": {"leafWeight": 500}}"#,
+            "blkio.leaf_weight\" does not exist",
+        ),
+        (
+            r#"{"network": {"classID": 1048577}}"#,
+            "the \"net_cls\" cgroup hierarchy is not mounted",
+        ),
+        (
+            r#"{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}"#,
+            "the \"hugetlb\" cgroup hierarchy is not mounted",
+        ),
+    ];
+    for (json, want) in table {
+        let fx = Fixture::new(&unique_root(), None);
+        let err = format!(
+            "{:#}",
+            fx.driver
+                .create(fx.pid(), Some(&resources(json)))
+                .unwrap_err()
+        );
+        assert!(
+            err.starts_with("unable to apply cgroup configuration: "),
+            "{err}"
+        );
+        assert!(err.contains(want), "{json}: {err}");
+        for dir in fx.driver.cgroup().dirs().all() {
+            assert!(!dir.exists(), "{json}: {dir:?} left behind");
+        }
+    }
+}
+
+#[test]
+fn blkio_weight_goes_to_bfq_as_runc_does() {
+    let fx = Fixture::new(&unique_root(), None);
+    // Any block device of this machine, as "major:minor".
+    let disk = std::fs::read_dir("/sys/block")
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let dev = read(&disk, "dev");
+    let (major, minor) = dev.split_once(':').unwrap();
+    let r = format!(
+        r#"{{"blockIO": {{"weight": 300, "throttleReadBpsDevice": [{{"major": {major}, "minor": {minor}, "rate": 1048576}}]}}}}"#
+    );
+    fx.driver.create(fx.pid(), Some(&resources(&r))).unwrap();
+    let blkio = fx.v1_dir("blkio");
+    assert_eq!(read(&blkio, "blkio.bfq.weight"), "300");
+    assert_eq!(
+        read(&blkio, "blkio.throttle.read_bps_device"),
+        format!("{dev} 1048576")
+    );
+}
+
+#[test]
+fn device_rules_replace_the_parents_list() {
+    let fx = Fixture::new(&unique_root(), None);
+    let r = r#"{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "r"}]}"#;
+    fx.driver.create(fx.pid(), Some(&resources(r))).unwrap();
+    let list = read(&fx.v1_dir("devices"), "devices.list");
+    let mut got: Vec<&str> = list.lines().collect();
+    got.sort();
+    let mut want = vec![
+        "b *:* m",
+        "c *:* m",
+        "c 1:11 r",
+        "c 1:3 rwm",
+        "c 1:5 rwm",
+        "c 1:7 rwm",
+        "c 1:8 rwm",
+        "c 1:9 rwm",
+        "c 10:200 rwm",
+        "c 136:* rwm",
+        "c 5:0 rwm",
+        "c 5:2 rwm",
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_paused_container_is_destroyed_and_signals_reach_a_running_one() {
+    let mut fx = Fixture::new(&unique_root(), None);
+    fx.driver.create(fx.pid(), None).unwrap();
+    let other = spawn_child();
+    let other_pid = Pid::from_raw(other.id() as i32);
+    fx.extra.push(other);
+    fx.driver.join(other_pid, None).unwrap();
+    fx.driver.cgroup().kill_all(Signal::SIGTERM).unwrap();
+    for child in std::iter::once(&mut fx.child).chain(&mut fx.extra) {
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(15)
+        );
+    }
+
+    let mut paused = Fixture::new(&unique_root(), None);
+    paused.driver.create(paused.pid(), None).unwrap();
+    paused.driver.cgroup().freeze().unwrap();
+    paused.driver.destroy().unwrap();
+    let status = paused.child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    assert!(!paused.driver.cgroup().exists());
 }
