@@ -55,7 +55,25 @@ impl CgroupfsDriver {
             }
             _ => resources::v1_writes(r, self.memory_now()?)?,
         };
-        files::apply(&writes, |c| dirs.of(c).map(Path::to_path_buf))
+        files::apply(&writes, |c| dirs.of(c).map(Path::to_path_buf))?;
+        match r.cpu().as_ref().and_then(|c| c.shares()) {
+            Some(shares) if dirs.mode != CgroupMode::V2 && shares != 0 => self.check_shares(shares),
+            _ => Ok(()),
+        }
+    }
+
+    /// The kernel clamps cpu.shares to [2, 262144] without an error; say so, as runc does.
+    fn check_shares(&self, asked: u64) -> Result<()> {
+        let Some(dir) = self.dirs().of("cpu") else {
+            return Ok(());
+        };
+        let file = dir.join("cpu.shares");
+        let got: u64 = files::read(&file)?.trim().parse().unwrap_or(asked);
+        match got.cmp(&asked) {
+            std::cmp::Ordering::Less => bail!("the maximum allowed cpu-shares is {got}"),
+            std::cmp::Ordering::Greater => bail!("the minimum allowed cpu-shares is {got}"),
+            std::cmp::Ordering::Equal => Ok(()),
+        }
     }
 
     fn memory_now(&self) -> Result<MemoryNow> {

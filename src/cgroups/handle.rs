@@ -30,6 +30,12 @@ impl CgroupHandle {
         Ok(CgroupHandle { location, dirs })
     }
 
+    /// A handle on directories laid out by hand (tests of v2 paths on the hybrid host).
+    #[cfg(test)]
+    pub(super) fn with_dirs(location: CgroupLocation, dirs: ContainerDirs) -> Self {
+        CgroupHandle { location, dirs }
+    }
+
     pub fn dirs(&self) -> &ContainerDirs {
         &self.dirs
     }

@@ -11,7 +11,8 @@
 //! container's directory per hierarchy), `cgroupfs` (the file driver; the systemd driver wraps
 //! it), `create_v2` and `cpuset` (directory creation quirks), `resources` / `resources_v2` /
 //! `devices` (spec → files, pure), `files` (writes with runc's error wording), `handle`
-//! (freeze, pids, kill, stats on an existing cgroup), `events` and `stats` (runc's JSON shape).
+//! (freeze, pids, kill, stats on an existing cgroup), `events` (runc's JSON shape) and
+//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam).
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

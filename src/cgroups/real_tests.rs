@@ -499,3 +499,69 @@ fn a_paused_container_is_destroyed_and_signals_reach_a_running_one() {
     );
     assert!(!paused.driver.cgroup().exists());
 }
+
+/// The v2 paths of the handle (cgroup.freeze, cgroup.events, cgroup.kill, cpu.stat) for real,
+/// in a child of this host's cgroup2 mount, which has no controllers but the core files.
+#[test]
+fn v2_freeze_stats_and_cgroup_kill_on_the_unified_hierarchy() {
+    require_root();
+    let below = unique_root();
+    let unified = mode::mounts()
+        .unwrap()
+        .unified
+        .clone()
+        .expect("this host mounts cgroup2");
+    let mounts = mode::Mounts {
+        mode: CgroupMode::V2,
+        v1: vec![],
+        unified: Some(unified),
+    };
+    let loc = CgroupLocation {
+        driver: super::DriverKind::Cgroupfs,
+        mode: CgroupMode::V2,
+        path: below.clone().into(),
+        unit: None,
+        slice: None,
+        hierarchy_paths: Default::default(),
+    };
+    let dirs = super::dirs::ContainerDirs::new(&loc, &mounts);
+    let dir = dirs.unified.clone().unwrap();
+    let h = super::handle::CgroupHandle::with_dirs(loc, dirs);
+    // The child and directory go away with the guard even if an assertion fails.
+    struct Guard(Child, PathBuf);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+            let _ = std::fs::remove_dir(&self.1);
+        }
+    }
+    std::fs::create_dir(&dir).unwrap();
+    let mut g = Guard(spawn_child(), dir.clone());
+    let pid = Pid::from_raw(g.0.id() as i32);
+    std::fs::write(dir.join("cgroup.procs"), pid.to_string()).unwrap();
+    writeln!(g.0.stdin.as_mut().unwrap(), "go").unwrap();
+    let mut line = String::new();
+    BufReader::new(g.0.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+
+    assert_eq!(h.pids().unwrap(), [pid]);
+    h.freeze().unwrap();
+    assert!(h.is_frozen().unwrap());
+    assert!(read(&dir, "cgroup.events").lines().any(|l| l == "frozen 1"));
+    h.thaw().unwrap();
+    assert!(!h.is_frozen().unwrap());
+    assert!(read(&dir, "cgroup.events").lines().any(|l| l == "frozen 0"));
+
+    let stats = h.stats().unwrap();
+    assert!(stats.cpu.usage.total > 0, "{stats:?}");
+    assert!(stats.cpu.psi.is_some(), "cpu.pressure is read on v2");
+
+    h.kill_all(Signal::SIGKILL).unwrap();
+    let status = g.0.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+}

@@ -22,10 +22,8 @@ fn v1_dir(root: &Path, controller: &str) -> Dir {
     Dir { hierarchy, path }
 }
 
-#[test]
-fn v1_tree_in_runc_shape() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
+/// cpuacct, cpu, memory, pids and blkio files of one container, as v1 writes them.
+fn fake_v1_tree(root: &Path) -> ContainerDirs {
     let dirs = ContainerDirs {
         mode: CgroupMode::Hybrid,
         v1: ["cpuacct", "cpu", "memory", "pids", "blkio"]
@@ -87,7 +85,13 @@ fn v1_tree_in_runc_shape() {
             "8:0 Read 4096\n8:0 Write 0\nTotal 4096\n",
         )],
     );
+    dirs
+}
 
+#[test]
+fn v1_tree_in_runc_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dirs = fake_v1_tree(tmp.path());
     let json = serde_json::to_value(read(&dirs).unwrap()).unwrap();
     assert_eq!(
         json["cpu"],
