@@ -1,7 +1,7 @@
 //! The cgroupfs driver: the container's cgroup is a directory in every hierarchy, made, written
 //! and removed by shoji itself. The systemd driver wraps it to write what systemd cannot express.
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread::sleep;
 use std::time::Duration;
 
@@ -12,10 +12,11 @@ use oci_spec::runtime::LinuxResources;
 
 use super::dirs::ContainerDirs;
 use super::handle::{pids_in, CgroupHandle};
+use super::path::{self, SubCgroup};
 use super::resources::{self, MemoryNow};
 use super::resources_v2::{self, V2Now};
 use super::CgroupLocation;
-use super::{cpuset, create_v2, devices, devices_bpf, files, path, CgroupDriver, CgroupMode};
+use super::{cpuset, create_v2, devices, devices_bpf, files, CgroupDriver, CgroupMode};
 
 /// Waiting for killed processes to leave the cgroup, and for rmdir of a just-emptied cgroup
 /// (the kernel can answer EBUSY for a moment after the last task exits).
@@ -133,32 +134,42 @@ impl CgroupfsDriver {
         })
     }
 
-    /// Write `pid` into cgroup.procs of every directory (each joined with `sub` if given).
-    fn join_all(&self, pid: Pid, sub: Option<&Path>) -> Result<()> {
+    /// Write `pid` into cgroup.procs of every directory, or of `sub` below it in the
+    /// hierarchies `sub` names (an exec's `--cgroup`).
+    fn join_all(&self, pid: Pid, sub: Option<&SubCgroup>) -> Result<()> {
         let dirs = self.dirs();
-        let target = |dir: &Path| sub.map_or_else(|| dir.to_path_buf(), |s| dir.join(s));
         let value = pid.to_string();
         for d in &dirs.v1 {
-            let dir = target(&d.path);
-            if sub.is_some() && d.hierarchy.has("cpuset") {
-                cpuset::create(&d.hierarchy.mount_point, &dir)?;
-            } else if sub.is_some() {
-                files::mkdir_all(&dir)?;
-            }
+            let dir = match sub.filter(|s| s.applies_to(&d.hierarchy.controllers)) {
+                Some(s) if d.hierarchy.has("cpuset") => {
+                    let dir = d.path.join(&s.path);
+                    cpuset::create(&d.hierarchy.mount_point, &dir)?;
+                    dir
+                }
+                Some(s) => {
+                    files::mkdir_all(&d.path.join(&s.path))?;
+                    d.path.join(&s.path)
+                }
+                None => d.path.clone(),
+            };
             let joined = files::write(&dir.join("cgroup.procs"), &value);
             // name=systemd carries no limits; runc ignores failures to join it.
             if !d.hierarchy.has("name=systemd") {
                 joined?;
             }
         }
-        if let Some(dir) = dirs.unified.as_deref().map(target) {
-            if dirs.mode == CgroupMode::V2 {
-                files::mkdir_all(&dir)?;
-                files::write(&dir.join("cgroup.procs"), &value)?;
-            } else {
-                let _ = files::mkdir_all(&dir);
-                let _ = files::write(&dir.join("cgroup.procs"), &value);
-            }
+        let Some(unified) = dirs.unified.as_deref() else {
+            return Ok(());
+        };
+        let dir = match sub.filter(|s| s.applies_to(&[])) {
+            Some(s) => unified.join(&s.path),
+            None => unified.to_path_buf(),
+        };
+        let joined =
+            files::mkdir_all(&dir).and_then(|()| files::write(&dir.join("cgroup.procs"), &value));
+        // On hybrid the cgroup2 membership is best effort (see make_dirs).
+        if dirs.mode == CgroupMode::V2 {
+            joined?;
         }
         Ok(())
     }
@@ -206,8 +217,16 @@ impl CgroupDriver for CgroupfsDriver {
     }
 
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()> {
-        let sub = sub_cgroup.map(relative_sub).transpose()?;
-        self.join_all(pid, sub.as_deref())
+        let sub = sub_cgroup.map(path::parse_sub_cgroup).transpose()?;
+        if let Some(s) = sub.as_ref().filter(|s| s.controllers.is_some()) {
+            if self.dirs().mode == CgroupMode::V2 {
+                bail!(
+                    "sub-cgroup {:?}: naming controllers is for cgroup v1 only",
+                    s.path
+                );
+            }
+        }
+        self.join_all(pid, sub.as_ref())
             .context("unable to join cgroup")
     }
 
@@ -230,15 +249,6 @@ impl CgroupDriver for CgroupfsDriver {
     fn cgroup(&self) -> &CgroupHandle {
         &self.handle
     }
-}
-
-/// `--cgroup sub` for exec: a relative path inside the container's cgroup, cleaned.
-fn relative_sub(sub: &str) -> Result<PathBuf> {
-    let cleaned = path::clean(sub.trim_start_matches('/'));
-    if cleaned.is_empty() {
-        bail!("sub-cgroup {sub:?} does not name a cgroup below the container's");
-    }
-    Ok(PathBuf::from(cleaned))
 }
 
 /// rmdir `dir` and any sub-cgroups below it, deepest first; an absent `dir` is fine. Only the

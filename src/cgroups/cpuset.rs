@@ -1,8 +1,9 @@
 //! v1 cpuset directories: a new cpuset cgroup starts with empty `cpuset.cpus` and
 //! `cpuset.mems`, and the kernel refuses to move a task into it (ENOSPC) until both are set.
 //! So, as runc does, each directory from the mount down to the container's gets its parent's
-//! values wherever its own are empty. (libcgroups 0.7 copies only into the leaf, which fails
-//! for a new nested path such as /kubepods/pod1/c1.)
+//! values wherever its own are empty. (libcgroups 0.7 does the same walk, but only inside its
+//! Manager's add_task, which joins the task at once, before any limit is written, and in every
+//! hierarchy in hash order; its controllers are private, so the walk lives here.)
 use std::path::Path;
 
 use anyhow::{Context, Result};

@@ -5,6 +5,8 @@
 //! empty path, which becomes the container id, as runc's `Name`) is placed under the runtime's
 //! own cgroup in each hierarchy, read from /proc/self/cgroup — so on this host a relative path
 //! lands under `/process_api/<id>` in the memory hierarchy and under `/` in the others.
+//! (libcgroups' `join_safely` only strips a leading `/`, so `..` would climb out of the
+//! hierarchy: only paths cleaned here ever reach the file system.)
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -64,6 +66,45 @@ pub fn requested(cgroups_path: Option<&str>, id: &str) -> Result<PathBuf> {
         "" => bail!("cgroupsPath {raw:?} resolves to the runtime's own cgroup"),
         _ => Ok(PathBuf::from(cleaned)),
     }
+}
+
+/// An exec's `--cgroup`: `[controller[,controller…]:]path`, a cgroup below the container's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubCgroup {
+    /// v1 only: the hierarchies to place the process in `path` in (others: the container's).
+    pub controllers: Option<Vec<String>>,
+    pub path: PathBuf,
+}
+
+impl SubCgroup {
+    /// Whether a hierarchy with `controllers` (empty: cgroup2) takes the sub-cgroup.
+    pub fn applies_to(&self, controllers: &[String]) -> bool {
+        match &self.controllers {
+            None => true,
+            Some(want) => want.iter().any(|w| controllers.contains(w)),
+        }
+    }
+}
+
+pub fn parse_sub_cgroup(arg: &str) -> Result<SubCgroup> {
+    let (controllers, raw) = match arg.split_once(':') {
+        Some((c, p)) => (Some(c.split(',').map(String::from).collect::<Vec<_>>()), p),
+        None => (None, arg),
+    };
+    let cleaned = clean(raw.trim_start_matches('/'));
+    if cleaned.is_empty()
+        || controllers
+            .as_ref()
+            .is_some_and(|c| c.iter().any(String::is_empty))
+    {
+        bail!(
+            "sub-cgroup {arg:?} must be [controller,…:]path naming a cgroup below the container's"
+        );
+    }
+    Ok(SubCgroup {
+        controllers,
+        path: PathBuf::from(cleaned),
+    })
 }
 
 /// One line of /proc/PID/cgroup: `hierarchy-id:controllers:path` (controllers empty for v2).
@@ -220,6 +261,19 @@ mod tests {
         assert!(root.contains("root cgroup"), "{root}");
         let own = requested(Some("a/.."), "c").unwrap_err().to_string();
         assert!(own.contains("own cgroup"), "{own}");
+    }
+
+    #[test]
+    fn sub_cgroup_table() {
+        let s = parse_sub_cgroup("../../sub").unwrap();
+        assert_eq!((s.controllers, s.path), (None, PathBuf::from("sub")));
+        let s = parse_sub_cgroup("cpu,memory:/a/b").unwrap();
+        assert_eq!(s.path, Path::new("a/b"));
+        assert!(s.applies_to(&["cpu".into(), "cpuacct".into()]));
+        assert!(!s.applies_to(&["pids".into()]) && !s.applies_to(&[]));
+        for bad in ["..", "", "cpu:", ":x", "cpu,:x"] {
+            assert!(parse_sub_cgroup(bad).is_err(), "{bad:?}");
+        }
     }
 
     fn hierarchy(controllers: &[&str], mount: &str, root: &str) -> Hierarchy {

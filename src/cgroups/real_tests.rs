@@ -368,7 +368,15 @@ fn exec_joins_the_cgroup_and_a_sub_cgroup_and_destroy_removes_both() {
         assert!(in_cgroup(p1, dir), "{dir:?}");
         assert!(in_cgroup(p2, &dir.join("sub")), "{dir:?}/sub");
     }
-    let mut want = vec![fx.pid(), p1, p2];
+    let exec3 = spawn_child();
+    let p3 = Pid::from_raw(exec3.id() as i32);
+    fx.extra.push(exec3);
+    fx.driver.join(p3, Some("memory,pids:only")).unwrap();
+    assert!(in_cgroup(p3, &fx.v1_dir("memory").join("only")));
+    assert!(in_cgroup(p3, &fx.v1_dir("pids").join("only")));
+    assert!(in_cgroup(p3, &fx.v1_dir("cpu")));
+    assert!(!fx.v1_dir("cpu").join("only").exists());
+    let mut want = vec![fx.pid(), p1, p2, p3];
     want.sort();
     assert_eq!(fx.driver.cgroup().pids().unwrap(), want);
 
