@@ -92,7 +92,7 @@ impl CgroupfsDriver {
     /// what the systemd driver calls for the v1 hierarchies systemd does not realize.
     pub fn place(&self, pid: Pid) -> Result<()> {
         self.make_dirs()?;
-        self.join_all(pid, None).context("unable to join cgroup")
+        self.join_all(pid, None)
     }
 
     /// mkdir -p in every hierarchy. On hybrid the cgroup2 membership is best effort, as runc:
@@ -201,14 +201,15 @@ impl CgroupfsDriver {
     }
 }
 
+/// Errors name the file and the value the kernel refused; the caller adds runc's stage phrase
+/// (`unable to apply cgroup configuration` for create and update).
 impl CgroupDriver for CgroupfsDriver {
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
         let result = self
             .make_dirs()
             .and_then(|()| self.apply_devices(resources))
             .and_then(|()| resources.map_or(Ok(()), |r| self.apply_resources(r)))
-            .context("unable to apply cgroup configuration")
-            .and_then(|()| self.join_all(pid, None).context("unable to join cgroup"));
+            .and_then(|()| self.join_all(pid, None));
         if result.is_err() {
             // Leave nothing behind; the caller still owns (and kills) the child.
             let _ = self.destroy();
@@ -227,7 +228,6 @@ impl CgroupDriver for CgroupfsDriver {
             }
         }
         self.join_all(pid, sub.as_ref())
-            .context("unable to join cgroup")
     }
 
     fn update(&self, resources: &LinuxResources) -> Result<()> {
@@ -235,7 +235,6 @@ impl CgroupDriver for CgroupfsDriver {
             bail!("cgroup {:?} does not exist", self.handle.location.path);
         }
         self.apply_resources(resources)
-            .context("unable to apply cgroup configuration")
     }
 
     fn destroy(&self) -> Result<()> {

@@ -234,10 +234,7 @@ fn refused_value_names_file_and_value_and_leaves_nothing() {
     let fx = Fixture::new(&unique_root(), None);
     let r = resources(r#"{"cpu": {"cpus": "abc"}}"#);
     let err = format!("{:#}", fx.driver.create(fx.pid(), Some(&r)).unwrap_err());
-    assert!(
-        err.starts_with("unable to apply cgroup configuration: writing \"abc\" to "),
-        "{err}"
-    );
+    assert!(err.starts_with("writing \"abc\" to "), "{err}");
     assert!(err.contains("cpuset.cpus\": invalid argument"), "{err}");
     for dir in fx.driver.cgroup().dirs().all() {
         assert!(!dir.exists(), "{dir:?} left behind");
@@ -340,14 +337,18 @@ fn update_rewrites_the_files_and_names_a_refused_value() {
             .unwrap_err()
     );
     let file = cpu.join("cpu.cfs_quota_us");
-    let want = format!(
-        "unable to apply cgroup configuration: writing \"500\" to {file:?}: invalid argument"
-    );
+    let want = format!("writing \"500\" to {file:?}: invalid argument");
     assert_eq!(err, want);
     assert_eq!(
         read(&cpu, "cpu.cfs_quota_us"),
         "20000",
         "a refused update changes nothing"
+    );
+
+    let clamped = fx.driver.update(&resources(r#"{"cpu": {"shares": 1}}"#));
+    assert_eq!(
+        clamped.unwrap_err().to_string(),
+        "the minimum allowed cpu-shares is 2"
     );
 }
 
@@ -418,10 +419,7 @@ fn settings_this_host_lacks_are_named_and_leave_nothing() {
                 .create(fx.pid(), Some(&resources(json)))
                 .unwrap_err()
         );
-        assert!(
-            err.starts_with("unable to apply cgroup configuration: "),
-            "{err}"
-        );
+        assert!(err.starts_with("cannot "), "{err}");
         assert!(err.contains(want), "{json}: {err}");
         for dir in fx.driver.cgroup().dirs().all() {
             assert!(!dir.exists(), "{json}: {dir:?} left behind");
