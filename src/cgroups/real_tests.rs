@@ -571,3 +571,31 @@ fn v2_freeze_stats_and_cgroup_kill_on_the_unified_hierarchy() {
         Some(9)
     );
 }
+
+#[test]
+fn an_oom_kill_is_counted() {
+    let mut fx = Fixture::new(&unique_root(), None);
+    // memory+swap at the memory limit: no swapping (this host has zram swap) — the kernel kills.
+    let r = r#"{"memory": {"limit": 16777216, "swap": 16777216}}"#;
+    fx.driver.create(fx.pid(), Some(&resources(r))).unwrap();
+    assert_eq!(fx.driver.cgroup().oom_kill_count().unwrap(), 0);
+    let mut big = Command::new("sh")
+        .args([
+            "-c",
+            "read go; v=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let big_pid = Pid::from_raw(big.id() as i32);
+    fx.driver.join(big_pid, None).unwrap();
+    writeln!(big.stdin.as_mut().unwrap(), "go").unwrap();
+    let mut out = String::new();
+    BufReader::new(big.stdout.take().unwrap())
+        .read_line(&mut out)
+        .unwrap();
+    fx.extra.push(big);
+    assert_eq!(out, "", "the allocation must not fit in 16 MiB");
+    assert!(fx.driver.cgroup().oom_kill_count().unwrap() >= 1);
+}
