@@ -62,7 +62,7 @@ impl CgroupHandle {
         self.set_frozen(false).context("unable to thaw container")
     }
 
-    /// True once a freeze has been asked for (the container is `paused`).
+    /// The container is `paused`: v1 freezer.state FROZEN, v2 cgroup.freeze 1.
     pub fn is_frozen(&self) -> Result<bool> {
         if self.dirs.mode == CgroupMode::V2 {
             let dir = self.dirs.require("freezer")?;
@@ -110,11 +110,11 @@ impl CgroupHandle {
         }
         let can_freeze = self.dirs.of("freezer").is_some();
         let was_frozen = can_freeze && self.is_frozen()?;
-        if can_freeze && !was_frozen {
-            self.freeze()?;
-        }
+        // A freeze that will not settle is undone by set_frozen; signalling then goes ahead
+        // without it (as runc), racing only with forks.
+        let froze = can_freeze && !was_frozen && self.freeze().is_ok();
         let sent = self.pids().and_then(|pids| signal_each(&pids, signal));
-        if can_freeze && (!was_frozen || signal == Signal::SIGKILL) {
+        if froze || (was_frozen && signal == Signal::SIGKILL) {
             self.thaw()?;
         }
         sent
