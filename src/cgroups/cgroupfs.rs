@@ -34,6 +34,12 @@ impl CgroupfsDriver {
         })
     }
 
+    /// A driver on directories laid out by hand (tests of v2 paths on the hybrid host).
+    #[cfg(test)]
+    pub(super) fn with_handle(handle: CgroupHandle) -> Self {
+        CgroupfsDriver { handle }
+    }
+
     fn dirs(&self) -> &ContainerDirs {
         self.handle.dirs()
     }

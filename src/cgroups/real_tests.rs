@@ -506,12 +506,13 @@ fn a_paused_container_is_destroyed_and_signals_reach_a_running_one() {
     assert!(!paused.driver.cgroup().exists());
 }
 
-/// The v2 paths of the handle (cgroup.freeze, cgroup.events, cgroup.kill, cpu.stat) for real,
-/// in a child of this host's cgroup2 mount, which has no controllers but the core files.
+/// The v2 paths of the driver and handle (cgroup.procs, the unified map, cgroup.freeze,
+/// cgroup.events, cgroup.kill, cpu.stat, PSI) for real, in a child of this host's cgroup2
+/// mount, which has no controllers but the core files. Create itself needs the v2 device
+/// filter, so the directory is made by hand.
 #[test]
-fn v2_freeze_stats_and_cgroup_kill_on_the_unified_hierarchy() {
+fn v2_driver_and_handle_on_the_unified_hierarchy() {
     require_root();
-    let below = unique_root();
     let unified = mode::mounts()
         .unwrap()
         .unified
@@ -525,51 +526,81 @@ fn v2_freeze_stats_and_cgroup_kill_on_the_unified_hierarchy() {
     let loc = CgroupLocation {
         driver: super::DriverKind::Cgroupfs,
         mode: CgroupMode::V2,
-        path: below.clone().into(),
+        path: unique_root().into(),
         unit: None,
         slice: None,
         hierarchy_paths: Default::default(),
     };
     let dirs = super::dirs::ContainerDirs::new(&loc, &mounts);
     let dir = dirs.unified.clone().unwrap();
-    let h = super::handle::CgroupHandle::with_dirs(loc, dirs);
-    // The child and directory go away with the guard even if an assertion fails.
-    struct Guard(Child, PathBuf);
+    let driver = CgroupfsDriver::with_handle(super::handle::CgroupHandle::with_dirs(loc, dirs));
+    // The children and directories go away with the guard even if an assertion fails.
+    struct Guard(Vec<Child>, PathBuf);
     impl Drop for Guard {
         fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-            let _ = std::fs::remove_dir(&self.1);
+            for child in &mut self.0 {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            remove_tree(&self.1);
         }
     }
     std::fs::create_dir(&dir).unwrap();
-    let mut g = Guard(spawn_child(), dir.clone());
-    let pid = Pid::from_raw(g.0.id() as i32);
-    std::fs::write(dir.join("cgroup.procs"), pid.to_string()).unwrap();
-    writeln!(g.0.stdin.as_mut().unwrap(), "go").unwrap();
+    let mut g = Guard(vec![spawn_child(), spawn_child()], dir.clone());
+    let pid = Pid::from_raw(g.0[0].id() as i32);
+    let exec_pid = Pid::from_raw(g.0[1].id() as i32);
+    driver.join(pid, None).unwrap();
+    driver.join(exec_pid, Some("sub")).unwrap();
+    assert!(in_cgroup(pid, &dir) && in_cgroup(exec_pid, &dir.join("sub")));
+    writeln!(g.0[0].stdin.as_mut().unwrap(), "go").unwrap();
     let mut line = String::new();
-    BufReader::new(g.0.stdout.as_mut().unwrap())
+    BufReader::new(g.0[0].stdout.as_mut().unwrap())
         .read_line(&mut line)
         .unwrap();
 
-    assert_eq!(h.pids().unwrap(), [pid]);
+    driver
+        .apply_resources(&resources(r#"{"unified": {"cgroup.max.depth": "3"}}"#))
+        .unwrap();
+    assert_eq!(read(&dir, "cgroup.max.depth"), "3");
+    let refused = [
+        (
+            r#"{"unified": {"memory.high": "1"}}"#,
+            "controller \"memory\" not available",
+        ),
+        (r#"{"pids": {"limit": 5}}"#, "pids.max\" does not exist"),
+    ];
+    for (json, want) in refused {
+        let err = driver
+            .apply_resources(&resources(json))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{json}: {err}");
+    }
+
+    let h = driver.cgroup();
+    let mut want = vec![pid, exec_pid];
+    want.sort();
+    assert_eq!(h.pids().unwrap(), want);
     h.freeze().unwrap();
     assert!(h.is_frozen().unwrap());
     assert!(read(&dir, "cgroup.events").lines().any(|l| l == "frozen 1"));
     h.thaw().unwrap();
     assert!(!h.is_frozen().unwrap());
     assert!(read(&dir, "cgroup.events").lines().any(|l| l == "frozen 0"));
-
     let stats = h.stats().unwrap();
     assert!(stats.cpu.usage.total > 0, "{stats:?}");
     assert!(stats.cpu.psi.is_some(), "cpu.pressure is read on v2");
 
-    h.kill_all(Signal::SIGKILL).unwrap();
-    let status = g.0.wait().unwrap();
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&status),
-        Some(9)
-    );
+    // destroy: cgroup.kill, then the sub-cgroup and the cgroup are removed.
+    driver.destroy().unwrap();
+    for child in &mut g.0 {
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+    }
+    assert!(!dir.exists());
 }
 
 #[test]
