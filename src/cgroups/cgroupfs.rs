@@ -182,7 +182,8 @@ impl CgroupfsDriver {
 
     /// Kill what is left and wait, boundedly, until no directory lists a process.
     fn drain(&self) -> Result<()> {
-        if self.handle.exists() {
+        // An exited container (the common delete) has nothing to freeze and signal.
+        if self.handle.exists() && !self.handle.pids()?.is_empty() {
             // If this fails (a freezer that will not settle), the direct kills below still run
             // and the bounded wait reports what is left.
             let _ = self.handle.kill_all(Signal::SIGKILL);
