@@ -44,7 +44,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
     /// Accepted for runc compatibility; shoji detects rootless operation itself
-    #[arg(long, global = true, hide = true)]
+    #[arg(id = "global_rootless", long = "rootless", hide = true)]
     pub rootless: Option<String>,
     /// Accepted for runc compatibility (criu path); checkpointing is not supported
     #[arg(long, global = true, hide = true)]
@@ -52,7 +52,11 @@ pub struct GlobalArgs {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "shoji", version, about = "shoji: a runc-compatible OCI container runtime")]
+#[command(
+    name = "shoji",
+    version,
+    about = "shoji: a runc-compatible OCI container runtime"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

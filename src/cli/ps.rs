@@ -38,9 +38,16 @@ pub fn run(g: &GlobalArgs, a: PsArgs) -> Result<i32> {
     } else {
         a.ps_args.clone()
     };
-    let out = Command::new("ps").args(&args).output().context("running ps")?;
+    let out = Command::new("ps")
+        .args(&args)
+        .output()
+        .context("running ps")?;
     if !out.status.success() {
-        bail!("ps {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "ps {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     print!("{}", filter(&String::from_utf8_lossy(&out.stdout), &pids)?);
     Ok(0)
@@ -56,7 +63,10 @@ fn filter(ps_output: &str, pids: &[i32]) -> Result<String> {
         .context("couldn't find PID field in ps output")?;
     let mut out = format!("{header}\n");
     for line in lines {
-        let pid = line.split_whitespace().nth(col).and_then(|p| p.parse::<i32>().ok());
+        let pid = line
+            .split_whitespace()
+            .nth(col)
+            .and_then(|p| p.parse::<i32>().ok());
         if pid.is_some_and(|p| pids.contains(&p)) {
             out.push_str(line);
             out.push('\n');
@@ -72,7 +82,10 @@ mod tests {
     #[test]
     fn keeps_only_container_pids() {
         let ps = "UID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 10:00 ? 00:00:01 init\nroot 42 1 0 10:00 ? 00:00:00 sh\n";
-        assert_eq!(filter(ps, &[42]).unwrap(), "UID PID PPID C STIME TTY TIME CMD\nroot 42 1 0 10:00 ? 00:00:00 sh\n");
+        assert_eq!(
+            filter(ps, &[42]).unwrap(),
+            "UID PID PPID C STIME TTY TIME CMD\nroot 42 1 0 10:00 ? 00:00:00 sh\n"
+        );
         assert!(filter("USER CMD\n", &[1]).is_err());
     }
 }

@@ -66,7 +66,9 @@ pub fn run(g: &GlobalArgs, a: UpdateArgs) -> Result<i32> {
 fn read_resources(src: &str) -> Result<LinuxResources> {
     let mut data = Vec::new();
     if src == "-" {
-        std::io::stdin().read_to_end(&mut data).context("reading resources from stdin")?;
+        std::io::stdin()
+            .read_to_end(&mut data)
+            .context("reading resources from stdin")?;
     } else {
         data = std::fs::read(src).with_context(|| format!("reading resources {src:?}"))?;
     }
@@ -85,7 +87,7 @@ fn from_flags(a: &UpdateArgs) -> Result<LinuxResources> {
     put_bytes("reservation", &a.memory_reservation)?;
     put_bytes("swap", &a.memory_swap)?;
     let mut cpu = Map::new();
-    let mut put = |m: &mut Map<String, Value>, key: &str, v: Option<Value>| {
+    let put = |m: &mut Map<String, Value>, key: &str, v: Option<Value>| {
         if let Some(v) = v {
             m.insert(key.into(), v);
         }
@@ -93,8 +95,16 @@ fn from_flags(a: &UpdateArgs) -> Result<LinuxResources> {
     put(&mut cpu, "shares", a.cpu_shares.map(|v| json!(v)));
     put(&mut cpu, "quota", a.cpu_quota.map(|v| json!(v)));
     put(&mut cpu, "period", a.cpu_period.map(|v| json!(v)));
-    put(&mut cpu, "realtimeRuntime", a.cpu_rt_runtime.map(|v| json!(v)));
-    put(&mut cpu, "realtimePeriod", a.cpu_rt_period.map(|v| json!(v)));
+    put(
+        &mut cpu,
+        "realtimeRuntime",
+        a.cpu_rt_runtime.map(|v| json!(v)),
+    );
+    put(
+        &mut cpu,
+        "realtimePeriod",
+        a.cpu_rt_period.map(|v| json!(v)),
+    );
     put(&mut cpu, "cpus", a.cpuset_cpus.clone().map(Value::String));
     put(&mut cpu, "mems", a.cpuset_mems.clone().map(Value::String));
     let mut res = Map::new();
@@ -126,7 +136,9 @@ pub fn parse_bytes(s: &str) -> Result<i64> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(lower.len());
     let (num, suffix) = lower.split_at(digits_end);
-    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("invalid size {s:?}"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("invalid size {s:?}"))?;
     let mult: f64 = match suffix.trim_end_matches('b').trim_end_matches('i') {
         "" => 1.0,
         "k" => 1024.0,

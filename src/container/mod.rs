@@ -8,9 +8,9 @@
 pub mod create;
 pub mod delete;
 pub mod exec;
+mod guard;
 pub mod kill;
 pub mod pause;
+pub mod signal;
 pub mod start;
 pub mod update;
-mod guard;
-pub mod signal;

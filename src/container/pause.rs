@@ -7,7 +7,11 @@ use crate::state::{require_status, Status, Store};
 pub fn pause(store: &Store, id: &str) -> Result<()> {
     let dir = store.open(id)?;
     let record = dir.load()?;
-    require_status(&record, &dir.fifo_path(), &[Status::Running, Status::Created])?;
+    require_status(
+        &record,
+        &dir.fifo_path(),
+        &[Status::Running, Status::Created],
+    )?;
     cgroups::driver(&record.cgroup)?.cgroup().freeze()
 }
 

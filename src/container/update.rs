@@ -70,7 +70,10 @@ fn restrict(current: &LinuxResources, delta: &LinuxResources) -> Result<LinuxRes
             (c, _) => c.clone(),
         }
     }
-    let picked = pick(&serde_json::to_value(current)?, &serde_json::to_value(delta)?);
+    let picked = pick(
+        &serde_json::to_value(current)?,
+        &serde_json::to_value(delta)?,
+    );
     serde_json::from_value(picked).context("restoring resources")
 }
 
@@ -95,7 +98,9 @@ mod tests {
 
     #[test]
     fn undo_picks_only_the_changed_keys() {
-        let cur = res(serde_json::json!({"memory": {"limit": 1000, "swap": 2000}, "pids": {"limit": 10}}));
+        let cur = res(
+            serde_json::json!({"memory": {"limit": 1000, "swap": 2000}, "pids": {"limit": 10}}),
+        );
         let delta = res(serde_json::json!({"memory": {"limit": 5}}));
         let v = serde_json::to_value(restrict(&cur, &delta).unwrap()).unwrap();
         assert_eq!(v["memory"]["limit"], 1000);
