@@ -2,12 +2,25 @@
 //! integration/sandbox). Each test runs its body inside the sandbox: the test binary re-execs
 //! itself there (through nsenter) with SHOJI_SANDBOX_CASE naming the test.
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[path = "../sandbox/mod.rs"]
 mod sandbox;
 
-mod scope;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bench;
+mod driver;
+mod runtime;
+
+/// Held (in the outer process, around `in_sandbox`) by the tests that use or assert on the
+/// Kubernetes-shaped unit `cri-containerd-345def.scope`, which the sandbox's systemd shares.
+static K8S_LOCK: Mutex<()> = Mutex::new(());
+
+pub fn k8s_lock() -> MutexGuard<'static, ()> {
+    K8S_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 const CASE_ENV: &str = "SHOJI_SANDBOX_CASE";
 const MARKER: &str = "shoji-sandbox-case-ran:";
@@ -43,7 +56,13 @@ pub fn in_sandbox(name: &str, body: impl FnOnce()) {
     let exe = std::env::current_exe().unwrap();
     let out = sb
         .command(&exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CASE_ENV, name)
         .output()
         .expect("running the test inside the sandbox");
@@ -54,4 +73,6 @@ pub fn in_sandbox(name: &str, body: impl FnOnce()) {
         "case {name} inside the sandbox: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         out.status
     );
+    // Shown with --nocapture (the bench's figures), captured by libtest otherwise.
+    print!("{stdout}");
 }

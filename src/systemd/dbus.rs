@@ -118,6 +118,15 @@ impl Systemd {
         Ok(())
     }
 
+    /// KillUnit(name, "all", signal): every process of the unit. Not loaded is fine.
+    pub fn kill_unit(&self, name: &str, signal: i32) -> Result<()> {
+        match self.call("KillUnit", &(name, "all", signal)) {
+            Ok(_) => Ok(()),
+            Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("killing unit {name:?}")),
+        }
+    }
+
     /// ResetFailedUnit(name): lets systemd unload a failed unit. Not loaded or not failed is fine.
     pub fn reset_failed_unit(&self, name: &str) -> Result<()> {
         match self.call("ResetFailedUnit", &(name,)) {

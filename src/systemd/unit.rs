@@ -40,6 +40,7 @@ pub fn location(cgroups_path: Option<&str>, id: &str, mode: CgroupMode) -> Resul
         path: parsed.path,
         unit: Some(parsed.unit),
         slice: Some(parsed.slice),
+        hierarchy_paths: Default::default(),
     })
 }
 
