@@ -12,7 +12,7 @@ use shoji::cgroups::{mode, CgroupDriver};
 use shoji::systemd::dbus::{Started, Systemd};
 use shoji::systemd::{location, properties, SystemdDriver};
 
-use crate::{in_sandbox, k8s_lock};
+use crate::{in_sandbox, in_sandbox_without_bus, k8s_lock};
 
 pub const K8S_PATH: &str = "kubepods-besteffort-pod012abc.slice:cri-containerd:345def";
 pub const K8S_UNIT: &str = "cri-containerd-345def.scope";
@@ -210,6 +210,32 @@ fn failed_create_leaves_no_unit() {
             .create(Pid::from_raw(s.child.id() as i32), Some(&r))
             .unwrap_err();
         assert!(format!("{err:#}").contains("cpuset.cpus"), "{err:#}");
+        assert_gone(unit, cgroup);
+    });
+}
+
+#[test]
+fn private_socket_when_there_is_no_system_bus() {
+    in_sandbox_without_bus("driver::private_socket_when_there_is_no_system_bus", || {
+        assert!(
+            !Path::new("/run/dbus/system_bus_socket").exists(),
+            "the bus is hidden"
+        );
+        let (unit, cgroup) = ("shoji-test-p2p.scope", "/system.slice/shoji-test-p2p.scope");
+        let s = Scoped {
+            child: sleeper(),
+            driver: driver("system.slice:shoji-test:p2p", "p2p"),
+        };
+        let r = resources(r#"{"memory": {"limit": 52428800}}"#);
+        s.driver
+            .create(Pid::from_raw(s.child.id() as i32), Some(&r))
+            .unwrap();
+        let limit = read(&format!(
+            "/sys/fs/cgroup/memory{cgroup}/memory.limit_in_bytes"
+        ));
+        assert_eq!(limit, "52428800");
+        assert_shows(unit, &["Delegate=yes", "ActiveState=active"]);
+        s.driver.destroy().unwrap();
         assert_gone(unit, cgroup);
     });
 }

@@ -43,10 +43,31 @@ pub fn is_inside(name: &str) -> bool {
     std::env::var(CASE_ENV).as_deref() == Ok(name)
 }
 
-/// Run test `name` (its path in this binary, e.g. `scope::limits_land_in_files`): inside the
-/// sandbox `body` runs; outside, the binary re-execs itself inside and must report the case ran
-/// (a wrong name would otherwise match no test and pass).
+/// Run test `name` (its path in this binary, e.g. `driver::scope_in_nested_slices`): inside
+/// the sandbox `body` runs; outside, the binary re-execs itself inside and must report the case
+/// ran (a wrong name would otherwise match no test and pass).
 pub fn in_sandbox(name: &str, body: impl FnOnce()) {
+    run_case(name, &[], body)
+}
+
+/// Like [`in_sandbox`], in a private mount namespace where /run/dbus is an empty tmpfs: the
+/// system bus is gone and only systemd's private socket answers.
+pub fn in_sandbox_without_bus(name: &str, body: impl FnOnce()) {
+    let hide = r#"mount -t tmpfs none /run/dbus && exec "$0" "$@""#;
+    let wrapper = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        hide,
+    ];
+    run_case(name, &wrapper, body)
+}
+
+fn run_case(name: &str, wrapper: &[&str], body: impl FnOnce()) {
     if is_inside(name) {
         body();
         println!("{MARKER}{name}");
@@ -54,8 +75,15 @@ pub fn in_sandbox(name: &str, body: impl FnOnce()) {
     }
     let sb = shared_sandbox();
     let exe = std::env::current_exe().unwrap();
-    let out = sb
-        .command(&exe)
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut cmd = sb.command(program);
+            cmd.args(args).arg(&exe);
+            cmd
+        }
+        None => sb.command(&exe),
+    };
+    let out = cmd
         .args([
             name,
             "--exact",
