@@ -43,6 +43,7 @@ impl Sandbox {
     /// Boot systemd (basic.target) and wait until both its private socket and the system bus
     /// socket exist. `work` must not be under /tmp (the sandbox's own /tmp is a fresh tmpfs).
     pub fn start(work: &Path, binds: &[PathBuf]) -> Result<Sandbox> {
+        remove_stale(work);
         let name = format!("shoji-sandbox-{}", std::process::id());
         let work = work.join(&name);
         fs::create_dir_all(work.join("ns")).with_context(|| format!("creating {work:?}"))?;
@@ -120,6 +121,8 @@ impl Sandbox {
                 self.console()
             )
         })?;
+        // For a later run to clean up after this one if it is killed before it can.
+        fs::write(self.work.join("systemd.pid"), self.pid.to_string())?;
         Ok(())
     }
 
@@ -208,8 +211,9 @@ impl Drop for Sandbox {
 static SHARED: Mutex<Option<Arc<Sandbox>>> = Mutex::new(None);
 static AT_EXIT: Once = Once::new();
 
-/// The sandbox of this test binary, started on first use. Binds the shoji build directory
-/// and `scratch` (bundles) read-write at their own paths.
+/// The sandbox of this test binary, started on first use under `work`, with `binds` (host
+/// directories) visible read-write at their own paths inside. The host's / is the overlay's
+/// lower layer, so built binaries are visible without binds.
 pub fn shared(work: &Path, binds: &[PathBuf]) -> Arc<Sandbox> {
     let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(sb) = slot.as_ref() {
@@ -228,6 +232,47 @@ pub fn shared(work: &Path, binds: &[PathBuf]) -> Arc<Sandbox> {
 extern "C" fn stop_shared() {
     if let Some(sb) = SHARED.lock().unwrap_or_else(|e| e.into_inner()).take() {
         sb.stop();
+    }
+}
+
+/// Sandboxes left by test processes that were killed (Ctrl-C, a timeout): power off the
+/// systemd each one started (by its recorded pid, after checking it is that sandbox's systemd)
+/// and remove its cgroups and work directory.
+fn remove_stale(work: &Path) {
+    let Ok(entries) = fs::read_dir(work) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(owner) = name
+            .strip_prefix("shoji-sandbox-")
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{owner}")).exists() {
+            continue;
+        }
+        let pid: i32 = fs::read_to_string(entry.path().join("systemd.pid"))
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(0);
+        let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+        if pid > 0 && exe.ends_with("systemd") && cgroup.contains(&format!("/{name}")) {
+            // SAFETY: signalling the systemd that sandbox recorded, checked above.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = poll(Duration::from_secs(5), || {
+                (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+            });
+        }
+        if let Ok(own) = own_cgroups() {
+            for (_, mount, path) in own {
+                let dir = mount.join(path.trim_start_matches('/')).join(&name);
+                let _ = poll(Duration::from_secs(5), || remove_tree(&dir).ok());
+            }
+        }
+        let _ = fs::remove_dir_all(entry.path());
     }
 }
 

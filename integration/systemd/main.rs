@@ -1,7 +1,7 @@
 //! Tier 2: the systemd cgroup driver against a real systemd, in the project's sandbox (see
 //! integration/sandbox). Each test runs its body inside the sandbox: the test binary re-execs
 //! itself there (through nsenter) with SHOJI_SANDBOX_CASE naming the test.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 #[path = "../sandbox/mod.rs"]
@@ -25,17 +25,9 @@ pub fn k8s_lock() -> MutexGuard<'static, ()> {
 const CASE_ENV: &str = "SHOJI_SANDBOX_CASE";
 const MARKER: &str = "shoji-sandbox-case-ran:";
 
-/// Host directory bind-mounted read-write into the sandbox at the same path (bundles).
-pub fn scratch() -> PathBuf {
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scratch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn shared_sandbox() -> Arc<sandbox::Sandbox> {
-    // Inside, the scratch path of the outer process is what was bound: pass it down.
-    sandbox::shared(Path::new(env!("CARGO_TARGET_TMPDIR")), &[scratch()])
+    // Bundles are made inside, under the sandbox's own /tmp: nothing needs binding.
+    sandbox::shared(Path::new(env!("CARGO_TARGET_TMPDIR")), &[])
 }
 
 /// Whether this process is the re-exec'd copy running `name` inside the sandbox.
