@@ -109,6 +109,7 @@ fn bring_up_init(
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
     waitpid(stage1, None).context("waiting for stage 1")?;
+    chan.send(&Msg::Done)?;
     Ok(init)
 }
 
