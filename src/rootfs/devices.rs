@@ -165,13 +165,14 @@ fn open_node(parent: &OwnedFd, name: &std::ffi::OsStr, flags: OFlag, mode: u32) 
 }
 
 fn bind_host_node(parent: &OwnedFd, name: &std::ffi::OsStr, node: &Node) -> Result<()> {
-    let fd = open_node(
-        parent,
-        name,
-        OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_RDONLY,
-        0,
-    )
-    .with_context(|| format!("create device inode {:?}", node.path))?;
+    // An existing node is not opened for reading (opening /dev/tty without a terminal
+    // fails); only a missing one is created, as an empty regular file.
+    let fd = open_node(parent, name, OFlag::O_PATH | OFlag::O_NOFOLLOW, 0)
+        .or_else(|_| {
+            let create = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_RDONLY;
+            open_node(parent, name, create, 0)
+        })
+        .with_context(|| format!("create device inode {:?}", node.path))?;
     mount(
         Some(&node.path),
         &proc_fd(fd.as_fd()),

@@ -277,87 +277,24 @@ mod tests {
 
     #[test]
     fn flags_table() {
-        let ro_nosuid = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID;
-        let rbind = MsFlags::MS_BIND | MsFlags::MS_REC;
+        use MsFlags as F;
+        let none = F::empty();
+        #[rustfmt::skip]
         let cases: &[(&[&str], &str, MsFlags, MsFlags, &str)] = &[
-            (
-                &["nosuid", "noexec", "nodev"],
-                "proc",
-                MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
-                MsFlags::empty(),
-                "",
-            ),
-            (&["ro", "nosuid"], "sysfs", ro_nosuid, MsFlags::empty(), ""),
-            (
-                &["ro", "rw"],
-                "tmpfs",
-                MsFlags::empty(),
-                MsFlags::MS_RDONLY,
-                "",
-            ),
-            (
-                &["rw", "ro"],
-                "tmpfs",
-                MsFlags::MS_RDONLY,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["rbind", "ro"],
-                "none",
-                rbind | MsFlags::MS_RDONLY,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["ro"],
-                "bind",
-                MsFlags::MS_BIND | MsFlags::MS_RDONLY,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["defaults"],
-                "tmpfs",
-                MsFlags::empty(),
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["nosuid", "size=65536k", "mode=755"],
-                "tmpfs",
-                MsFlags::MS_NOSUID,
-                MsFlags::empty(),
-                "size=65536k,mode=755",
-            ),
-            (
-                &["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
-                "devpts",
-                MsFlags::empty(),
-                MsFlags::empty(),
-                "newinstance,ptmxmode=0666,mode=0620,gid=5",
-            ),
-            (
-                &["nosymfollow"],
-                "tmpfs",
-                MS_NOSYMFOLLOW,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["suid", "dev", "exec"],
-                "bind",
-                MsFlags::MS_BIND,
-                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-                "",
-            ),
-            (
-                &["strictatime", "relatime"],
-                "tmpfs",
-                MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME,
-                MsFlags::empty(),
-                "",
-            ),
+            (&["nosuid", "noexec", "nodev"], "proc", F::MS_NOSUID | F::MS_NOEXEC | F::MS_NODEV, none, ""),
+            (&["ro", "nosuid"], "sysfs", F::MS_RDONLY | F::MS_NOSUID, none, ""),
+            (&["ro", "rw"], "tmpfs", none, F::MS_RDONLY, ""),
+            (&["rw", "ro"], "tmpfs", F::MS_RDONLY, none, ""),
+            (&["rbind", "ro"], "none", F::MS_BIND | F::MS_REC | F::MS_RDONLY, none, ""),
+            (&["ro"], "bind", F::MS_BIND | F::MS_RDONLY, none, ""),
+            (&["defaults"], "tmpfs", none, none, ""),
+            (&["nosuid", "size=65536k", "mode=755"], "tmpfs", F::MS_NOSUID, none, "size=65536k,mode=755"),
+            (&["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"], "devpts", none, none,
+             "newinstance,ptmxmode=0666,mode=0620,gid=5"),
+            (&["nosymfollow"], "tmpfs", MS_NOSYMFOLLOW, none, ""),
+            (&["suid", "dev", "exec"], "bind", F::MS_BIND, F::MS_NOSUID | F::MS_NODEV | F::MS_NOEXEC, ""),
+            (&["strictatime", "relatime"], "tmpfs", F::MS_STRICTATIME | F::MS_RELATIME, none, ""),
+            (&["remount", "bind", "ro"], "none", F::MS_REMOUNT | F::MS_BIND | F::MS_RDONLY, none, ""),
         ];
         for (list, typ, flags, cleared, data) in cases {
             let m = parse(&opts(list), typ).unwrap();

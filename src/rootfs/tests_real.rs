@@ -24,10 +24,13 @@ use super::{enter, finalize, prepare, RootfsConfig};
 
 type Check = Result<(), String>;
 
+#[derive(Default)]
 struct Scenario {
     no_pivot: bool,
     user_ns: bool,
     cgroup_ns: bool,
+    /// Instead of building a rootfs, feed prepare bad specs and check the errors.
+    bad_input: bool,
 }
 
 const SCENARIO_ENV: &str = "SHOJI_ROOTFS_SCENARIO";
@@ -38,19 +41,20 @@ const ESCAPE: &str = "/etc/shoji-rootfs-escape-test";
 fn scenario(name: &str) -> Option<Scenario> {
     match name {
         "pivot" => Some(Scenario {
-            no_pivot: false,
-            user_ns: false,
-            cgroup_ns: false,
+            ..Default::default()
         }),
         "no-pivot" => Some(Scenario {
             no_pivot: true,
-            user_ns: false,
             cgroup_ns: true,
+            ..Default::default()
         }),
         "userns" => Some(Scenario {
-            no_pivot: false,
             user_ns: true,
-            cgroup_ns: false,
+            ..Default::default()
+        }),
+        "bad-input" => Some(Scenario {
+            bad_input: true,
+            ..Default::default()
         }),
         _ => None,
     }
@@ -91,6 +95,8 @@ fn busybox_bundle() -> Bundle {
     fs::create_dir_all(dir.path().join("data")).unwrap();
     fs::write(dir.path().join("data/hello"), "hello from the host\n").unwrap();
     fs::write(dir.path().join("file"), "bound file\n").unwrap();
+    // A dangling link as images ship it: a file bind onto it creates its target.
+    symlink("../var/resolv.conf", rootfs.join("etc/resolv.conf")).unwrap();
     // Aims at the host's /etc: it must resolve inside the rootfs.
     symlink(format!("/../../../..{ESCAPE}"), rootfs.join("evil")).unwrap();
     Bundle { dir }
@@ -117,7 +123,9 @@ fn spec_json(bundle: &Path, s: &Scenario) -> Spec {
           {{"destination":"/data","type":"bind","source":"{bundle}/data","options":["rbind","ro","nosuid"]}},
           {{"destination":"/etc/bound-file","type":"none","source":"{bundle}/file","options":["bind"]}},
           {{"destination":"/evil/x","type":"tmpfs","source":"tmpfs","options":["ro"]}},
-          {{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nodev"]}}
+          {{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nodev"]}},
+          {{"destination":"/run/fresh","type":"tmpfs","source":"tmpfs"}},
+          {{"destination":"/etc/resolv.conf","type":"bind","source":"{bundle}/file","options":["rbind","ro"]}}
         ],
         "linux":{{"devices":{devices},"rootfsPropagation":"{propagation}",
           "maskedPaths":["/proc/timer_list","/proc/acpi","/proc/does-not-exist"],
@@ -225,6 +233,9 @@ fn child(s: &Scenario, bundle: &Path) -> Check {
 /// The container init: build the rootfs, then look at it from inside.
 fn container(s: &Scenario, bundle: &Path, spec: &Spec, memory_cgroup: &str) -> Check {
     let rootfs = bundle.join("rootfs");
+    if s.bad_input {
+        return check_bad_input(&rootfs);
+    }
     let cfg = RootfsConfig {
         spec,
         rootfs: &rootfs,
@@ -311,6 +322,7 @@ fn check_mounts(s: &Scenario, rootfs: &Path, memory_cgroup: &str) -> Check {
         format!("/data options {}", data.2),
     )?;
     find("/etc/bound-file").ok_or("no /etc/bound-file bind")?;
+    find("/var/resolv.conf").ok_or("no bind at /var/resolv.conf (the link's target)")?;
     // The symlink /evil → /../../../..<ESCAPE> was resolved inside the rootfs.
     let evil = need(&format!("{ESCAPE}/x"), "tmpfs")?;
     expect(evil.2.starts_with("ro"), format!("ro tmpfs is {}", evil.2))?;
@@ -418,6 +430,20 @@ fn check_writes(s: &Scenario) -> Check {
     let seed =
         fs::read_to_string("/tmp/seed").map_err(|e| format!("tmpcopyup lost /tmp/seed: {e}"))?;
     expect(seed == "seeded\n", format!("/tmp/seed is {seed:?}"))?;
+    let resolv =
+        fs::read_to_string("/etc/resolv.conf").map_err(|e| format!("/etc/resolv.conf: {e}"))?;
+    expect(
+        resolv == "bound file\n",
+        format!("/etc/resolv.conf is {resolv:?}"),
+    )?;
+    let fresh = fs::metadata("/run/fresh")
+        .map_err(|e| e.to_string())?
+        .mode()
+        & 0o7777;
+    expect(
+        fresh == 0o1777,
+        format!("tmpfs on a new dir has mode {fresh:o}, not 1777"),
+    )?;
     let bound = fs::read_to_string("/etc/bound-file").map_err(|e| e.to_string())?;
     expect(
         bound == "bound file\n",
@@ -444,6 +470,81 @@ fn check_busybox(s: &Scenario) -> Check {
         )?;
     }
     Ok(())
+}
+
+/// Each bad spec fails in prepare with runc's wording, naming the mount.
+fn check_bad_input(rootfs: &Path) -> Check {
+    let cases = [
+        (
+            r#"{"destination":"/proc/foo","type":"tmpfs","source":"tmpfs"}"#,
+            r#"error mounting "tmpfs" to rootfs at "/proc/foo": "/proc/foo" cannot be mounted because it is inside /proc"#,
+        ),
+        (
+            r#"{"destination":"/x","type":"nosuchfs","source":"none"}"#,
+            r#"error mounting "none" to rootfs at "/x": no such device"#,
+        ),
+        (
+            r#"{"destination":"/y","type":"bind","source":"/nonexistent-shoji-src","options":["bind"]}"#,
+            r#"error mounting "/nonexistent-shoji-src" to rootfs at "/y": no such file or directory"#,
+        ),
+        (
+            r#"{"destination":"/z","type":"none","source":"/tmp","options":["rbind","nosiud"]}"#,
+            r#"error mounting "/tmp" to rootfs at "/z": unknown mount option "nosiud""#,
+        ),
+        (
+            r#"{"destination":"/t","type":"tmpfs","source":"tmpfs","options":["size=lots"]}"#,
+            r#"error mounting "tmpfs" to rootfs at "/t": invalid argument"#,
+        ),
+        (
+            r#"{"destination":"/etc/passwd","type":"proc","source":"proc"}"#,
+            r#"error mounting "proc" to rootfs at "/etc/passwd": filesystem "proc" must be mounted on ordinary directory"#,
+        ),
+        (
+            r#"{"destination":"/","type":"tmpfs","source":"tmpfs"}"#,
+            "mountpoint \"/\" is on the top of rootfs",
+        ),
+    ];
+    for (mount, want) in cases {
+        let json =
+            format!(r#"{{"ociVersion":"1.0.2","root":{{"path":"rootfs"}},"mounts":[{mount}]}}"#);
+        let spec: Spec = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+        let cfg = RootfsConfig {
+            spec: &spec,
+            rootfs,
+            no_pivot: false,
+            user_ns: false,
+            cgroup_ns: false,
+        };
+        let got = prepare(&cfg)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| format!("{e:#}"));
+        expect(
+            got.contains(want),
+            format!("for {mount}\n  got  {got:?}\n  want {want:?}"),
+        )?;
+    }
+    let json =
+        r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"linux":{"rootfsPropagation":"bogus"}}"#;
+    let spec: Spec = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let cfg = RootfsConfig {
+        spec: &spec,
+        rootfs,
+        no_pivot: false,
+        user_ns: false,
+        cgroup_ns: false,
+    };
+    let got = prepare(&cfg)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| format!("{e:#}"));
+    expect(
+        got == "rootfsPropagation=bogus is not supported",
+        format!("propagation error {got:?}"),
+    )
+}
+
+#[test]
+fn rootfs_real_bad_input_errors() {
+    run_scenario("bad-input");
 }
 
 #[test]
