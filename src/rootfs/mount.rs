@@ -14,7 +14,7 @@ use oci_spec::runtime::Mount;
 
 use super::cgroup_mount;
 use super::copyup::copy_dir_contents;
-use super::mount_options::{self, MountOptions};
+use super::mount_options::{self, flag_names, MountOptions};
 use super::safe_path::{clean, Root};
 use super::sys_mount::{
     errno_error, io_error, is_errno, mount_flags_of, mount_setattr_recursive, proc_fd,
@@ -229,22 +229,27 @@ fn remount_bind(target: &Target, e: &Entry) -> Result<()> {
         .context("statfs source")?;
     if !(src & e.opts.cleared & lockable).is_empty() {
         bail!(
-            "cannot clear locked flags {:?}: {}",
-            src & e.opts.cleared & lockable,
+            "cannot clear locked flags {}: {}",
+            flag_names(src & e.opts.cleared & lockable),
             errno_error(first)
         );
     }
     if flags.intersects(atime) && flags & atime != src & atime {
         bail!(
-            "cannot change locked atime flags {:?}: {}",
-            src & atime,
+            "cannot change locked atime flags {}: {}",
+            flag_names(src & atime),
             errno_error(first)
         );
     }
     flags |= src & lockable;
     mount(None::<&str>, &path, None::<&str>, flags, None::<&str>)
         .map_err(errno_error)
-        .with_context(|| format!("remount with locked flags {:?} re-applied", src & lockable))
+        .with_context(|| {
+            format!(
+                "remount with locked flags {} re-applied",
+                flag_names(src & lockable)
+            )
+        })
 }
 
 fn apply_propagation(target: &Target, propagation: &[MsFlags]) -> Result<()> {

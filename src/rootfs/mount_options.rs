@@ -199,8 +199,8 @@ impl MountOptions {
     }
 }
 
-/// Decode `options`. A bind mount has no filesystem data, so there an option shoji does not
-/// know is an error naming it; for other types the kernel judges the data string.
+/// Decode `options`. For a bind mount a bare word shoji does not know is an error naming it;
+/// for other types unknown options form the data string, which the kernel judges.
 pub fn parse(options: &[String], mount_type: &str) -> Result<MountOptions> {
     let mut m = MountOptions::default();
     let mut data: Vec<&str> = Vec::new();
@@ -231,8 +231,11 @@ pub fn parse(options: &[String], mount_type: &str) -> Result<MountOptions> {
     if mount_type == "bind" {
         m.flags.insert(MsFlags::MS_BIND);
     }
+    // A bind mount takes no filesystem data, so a bare word shoji does not know is a typo, and
+    // an error naming it beats silently ignoring it. `key=value` options are left alone: the
+    // kernel ignores them for a bind, and clients (runtime-tools among them) do pass them.
     if m.is_bind() {
-        if let Some(unknown) = data.first() {
+        if let Some(unknown) = data.iter().find(|o| !o.contains('=')) {
             bail!("unknown mount option {unknown:?}");
         }
     }
@@ -254,6 +257,14 @@ fn recursive(r: &mut RecursiveAttr, clear: bool, attr: u64) {
     if is_atime {
         r.clear |= MOUNT_ATTR_ATIME_MASK;
     }
+}
+
+/// `flags` as mount(8) option names (`ro,nosuid,relatime`), for error messages.
+pub fn flag_names(flags: MsFlags) -> String {
+    let named = FLAGS.iter().filter(|(name, clear, flag)| {
+        !clear && !flag.is_empty() && flags.contains(*flag) && *name != "rbind"
+    });
+    named.map(|f| f.0).collect::<Vec<_>>().join(",")
 }
 
 /// `linux.rootfsPropagation` (or the default when absent) → the flags for `/`.
@@ -359,6 +370,16 @@ mod tests {
         let err = parse(&opts(&["rbind", "nosiud"]), "none").unwrap_err();
         assert_eq!(err.to_string(), "unknown mount option \"nosiud\"");
         assert!(parse(&opts(&["idmap"]), "bind").is_err());
+        // runtime-tools' `mounts` test gives binds tmpfs data options: accepted, not passed on.
+        let m = parse(&opts(&["nosuid", "mode=755", "size=1k", "bind"]), "").unwrap();
+        assert_eq!(m.flags, MsFlags::MS_NOSUID | MsFlags::MS_BIND);
+    }
+
+    #[test]
+    fn flags_named_for_errors() {
+        let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_RELATIME;
+        assert_eq!(flag_names(flags), "nosuid,relatime,ro");
+        assert_eq!(flag_names(MsFlags::MS_BIND | MsFlags::MS_REC), "bind");
     }
 
     #[test]

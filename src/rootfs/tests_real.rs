@@ -125,12 +125,17 @@ fn spec_json(bundle: &Path, s: &Scenario) -> Spec {
           {{"destination":"/evil/x","type":"tmpfs","source":"tmpfs","options":["ro"]}},
           {{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nodev"]}},
           {{"destination":"/run/fresh","type":"tmpfs","source":"tmpfs"}},
+          {{"destination":"/cgroup2","type":"cgroup2","source":"cgroup2","options":["ro","nosuid"]}},
+          {{"destination":"/mnt/etc-rshared","source":"/etc","options":["nosuid",{atime}"mode=755","size=1k","rbind","rshared"]}},
+          {{"destination":"/mnt/etc-unbindable","source":"/etc","options":["bind","unbindable"]}},
           {{"destination":"/etc/resolv.conf","type":"bind","source":"{bundle}/file","options":["rbind","ro"]}}
         ],
         "linux":{{"devices":{devices},"rootfsPropagation":"{propagation}",
           "maskedPaths":["/proc/timer_list","/proc/acpi","/proc/does-not-exist"],
           "readonlyPaths":["/proc/sys","/proc/sysrq-trigger"]}}}}"#,
         ro = !s.no_pivot,
+        // A user namespace may not change the atime mode locked on the host's mount.
+        atime = if s.user_ns { "" } else { r#""strictatime","# },
     );
     serde_json::from_str(&json).expect("test spec parses")
 }
@@ -316,6 +321,12 @@ fn check_mounts(s: &Scenario, rootfs: &Path, memory_cgroup: &str) -> Check {
     )?;
     need("/sys/fs/cgroup/unified", "cgroup2")?;
     need("/sys/fs/cgroup/systemd", "cgroup")?;
+    // Fresh where allowed; in a user namespace without a cgroup one, the host's v2 bound.
+    let v2 = need("/cgroup2", "cgroup2")?;
+    expect(
+        v2.2.starts_with("ro,nosuid"),
+        format!("/cgroup2 options {}", v2.2),
+    )?;
     let data = find("/data").ok_or("no /data bind")?;
     expect(
         data.2.contains("ro") && data.2.contains("nosuid"),
@@ -323,6 +334,17 @@ fn check_mounts(s: &Scenario, rootfs: &Path, memory_cgroup: &str) -> Check {
     )?;
     find("/etc/bound-file").ok_or("no /etc/bound-file bind")?;
     find("/var/resolv.conf").ok_or("no bind at /var/resolv.conf (the link's target)")?;
+    // runtime-tools' `mounts` shapes: a typeless bind with tmpfs data and propagation options.
+    let shared = find("/mnt/etc-rshared").ok_or("no /mnt/etc-rshared")?;
+    expect(
+        shared.3.contains("shared:") && shared.2.contains("nosuid"),
+        format!("/mnt/etc-rshared is {shared:?}"),
+    )?;
+    let unbindable = find("/mnt/etc-unbindable").ok_or("no /mnt/etc-unbindable")?;
+    expect(
+        unbindable.3.contains("unbindable"),
+        format!("/mnt/etc-unbindable is {unbindable:?}"),
+    )?;
     // The symlink /evil → /../../../..<ESCAPE> was resolved inside the rootfs.
     let evil = need(&format!("{ESCAPE}/x"), "tmpfs")?;
     expect(evil.2.starts_with("ro"), format!("ro tmpfs is {}", evil.2))?;
