@@ -10,7 +10,7 @@
 //! its exit code. The test then checks the host's mount table is unchanged and the bundle (a
 //! TempDir) is gone.
 use std::fs;
-use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt};
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -92,6 +92,9 @@ fn busybox_bundle() -> Bundle {
     }
     fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/:/bin/sh\n").unwrap();
     fs::write(rootfs.join("tmp/seed"), "seeded\n").unwrap();
+    fs::create_dir(rootfs.join("tmp/sub")).unwrap();
+    symlink("../seed", rootfs.join("tmp/sub/link")).unwrap();
+    fs::set_permissions(rootfs.join("tmp/sub"), fs::Permissions::from_mode(0o711)).unwrap();
     fs::create_dir_all(dir.path().join("data")).unwrap();
     fs::write(dir.path().join("data/hello"), "hello from the host\n").unwrap();
     fs::write(dir.path().join("file"), "bound file\n").unwrap();
@@ -452,6 +455,16 @@ fn check_writes(s: &Scenario) -> Check {
     let seed =
         fs::read_to_string("/tmp/seed").map_err(|e| format!("tmpcopyup lost /tmp/seed: {e}"))?;
     expect(seed == "seeded\n", format!("/tmp/seed is {seed:?}"))?;
+    let sub = fs::metadata("/tmp/sub").map_err(|e| format!("tmpcopyup lost /tmp/sub: {e}"))?;
+    expect(
+        sub.mode() & 0o7777 == 0o711,
+        format!("/tmp/sub mode {:o}", sub.mode()),
+    )?;
+    let link = fs::read_link("/tmp/sub/link").map_err(|e| format!("/tmp/sub/link: {e}"))?;
+    expect(
+        link == Path::new("../seed"),
+        format!("/tmp/sub/link → {link:?}"),
+    )?;
     let resolv =
         fs::read_to_string("/etc/resolv.conf").map_err(|e| format!("/etc/resolv.conf: {e}"))?;
     expect(
