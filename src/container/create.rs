@@ -36,6 +36,7 @@ pub struct Created {
 pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     crate::state::validate_id(&opts.id)?;
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
+    crate::rootfs::validate(&v.spec, opts.no_pivot)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
