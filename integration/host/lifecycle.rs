@@ -214,3 +214,16 @@ fn commands_on_unknown_container_fail() {
         rt.cmd(args).failure();
     }
 }
+
+#[test]
+fn run_keep_leaves_a_stopped_container() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("keep");
+    bundle.args(&["true"]);
+    let id = unique_name("keep");
+    let out = rt.cmd(&["run", "--keep", "--bundle", bundle.path_str(), &id]);
+    let c = Container::adopt(&rt, &id);
+    out.success();
+    assert_eq!(c.status(), "stopped");
+    c.delete().success();
+}

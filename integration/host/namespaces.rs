@@ -141,3 +141,24 @@ fn join_namespaces_by_path() {
         "mount namespace should be new"
     );
 }
+
+#[test]
+fn time_namespace() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ns-time");
+    bundle.args(&["sleep", "1000"]);
+    bundle.edit(|s| {
+        s["linux"]["namespaces"] = namespaces(&["pid", "network", "ipc", "uts", "mount", "time"])
+    });
+    let c = Container::create(&rt, &bundle, "ns-time");
+    c.start().success();
+    // A new time namespace applies to the process from its execve on.
+    let deadline = (0..1000).find(|_| {
+        let moved = ns_link(c.pid, "time") != host_link("time");
+        if !moved {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        moved
+    });
+    assert!(deadline.is_some(), "time namespace is the host's");
+}
