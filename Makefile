@@ -51,16 +51,15 @@ tier-%: FORCE
 # an absolute cgroupsPath and a memory limit so the cgroup it prints is easy to find.
 demo: build
 	@set -euo pipefail; dir=$$(mktemp -d /tmp/shoji-demo.XXXXXX); \
-	trap 'rm -rf "$$dir"' EXIT; \
+	trap 'rm -rf "$$dir"; rmdir /sys/fs/cgroup/*/shoji-demo 2>/dev/null || true' EXIT; \
 	mkdir -p "$$dir/bundle/rootfs/bin" "$$dir/bundle/rootfs/proc" "$$dir/bundle/rootfs/sys" "$$dir/bundle/rootfs/dev"; \
 	cp /bin/busybox "$$dir/bundle/rootfs/bin/busybox"; \
-	for a in $$(/bin/busybox --list); do ln -sf busybox "$$dir/bundle/rootfs/bin/$$a"; done; \
+	for a in $$(/bin/busybox --list | grep -vx busybox); do ln -s busybox "$$dir/bundle/rootfs/bin/$$a"; done; \
 	$(SHOJI) spec --bundle "$$dir/bundle"; \
-	jq '.process.terminal = false | .process.args = ["sh", "-c", "echo \"hello from $$(hostname)\"; echo \"my cgroups:\"; cat /proc/self/cgroup"] | .linux.cgroupsPath = "/shoji-demo/demo" | .linux.resources.memory = {"limit": 67108864} | .linux.namespaces |= map(select(.type != "cgroup"))' \
+	jq '.process.terminal = false | .process.args = ["sh", "-c", "echo \"hello from $$(hostname)\"; echo \"my cgroups:\"; cat /proc/self/cgroup; echo \"memory limit: $$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)\""] | .linux.cgroupsPath = "/shoji-demo/demo" | .linux.resources.memory = {"limit": 67108864} | .linux.namespaces |= map(select(.type != "cgroup"))' \
 	  "$$dir/bundle/config.json" > "$$dir/config.json" && mv "$$dir/config.json" "$$dir/bundle/config.json"; \
 	echo "== shoji run demo (bundle $$dir/bundle, cgroupsPath /shoji-demo/demo, memory 64 MiB) =="; \
 	$(SHOJI) --root "$$dir/state" run --bundle "$$dir/bundle" shoji-demo; \
-	rmdir /sys/fs/cgroup/*/shoji-demo 2>/dev/null || true; \
 	echo "== demo done; bundle, state and cgroups removed =="
 
 bench: build
