@@ -122,7 +122,10 @@ fn run_one(hook: &Hook, state: &str) -> Result<()> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = child.kill();
             let _ = child.wait();
-            bail!("{path:?}: timeout of {}s exceeded", hook.timeout().unwrap_or(0));
+            bail!(
+                "{path:?}: timeout of {}s exceeded",
+                hook.timeout().unwrap_or(0)
+            );
         }
         std::thread::sleep(Duration::from_millis(5));
     }

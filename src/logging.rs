@@ -62,7 +62,12 @@ impl<S: Subscriber> Layer<S> for LineLayer {
         }
         let mut msg = MessageVisitor::default();
         event.record(&mut msg);
-        let line = render(self.format, event.metadata().level(), &msg.0, &now_rfc3339());
+        let line = render(
+            self.format,
+            event.metadata().level(),
+            &msg.0,
+            &now_rfc3339(),
+        );
         if let Ok(mut out) = self.out.lock() {
             let _ = out.write_all(line.as_bytes());
         }
@@ -128,7 +133,11 @@ pub fn init(global: &GlobalArgs) -> Result<()> {
         }
         _ => Box::new(std::io::stderr()),
     };
-    let max = if global.debug { Level::DEBUG } else { Level::WARN };
+    let max = if global.debug {
+        Level::DEBUG
+    } else {
+        Level::WARN
+    };
     let layer = LineLayer {
         out: Mutex::new(out),
         format: global.log_format,
@@ -156,7 +165,7 @@ mod tests {
     #[test]
     fn rfc3339_known_instants() {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_000_000, 5), "2026-11-18T08:26:40.000000005Z");
+        assert_eq!(rfc3339(1_795_000_000, 5), "2026-11-18T11:06:40.000000005Z");
         assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00Z");
     }
 }

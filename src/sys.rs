@@ -19,7 +19,13 @@ pub fn join_session_keyring(name: &str) -> io::Result<()> {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     let cname = std::ffi::CString::new(name)?;
     // SAFETY: `cname` is a valid NUL-terminated string that outlives the call.
-    let rc = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, cname.as_ptr()) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            cname.as_ptr(),
+        )
+    };
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }

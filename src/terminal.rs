@@ -9,8 +9,7 @@ use anyhow::{Context, Result};
 use nix::fcntl::{open, OFlag};
 use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
 use nix::sys::socket::{
-    connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
-    UnixAddr,
+    connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, UnixAddr,
 };
 use nix::sys::stat::Mode;
 
@@ -38,8 +37,12 @@ pub fn setup_pty(console_socket: RawFd, size: Option<(u16, u16)>) -> Result<()> 
     grantpt(&master).context("grantpt")?;
     unlockpt(&master).context("unlockpt")?;
     let name = ptsname_r(&master).context("ptsname")?;
-    let slave = open(Path::new(&name), OFlag::O_RDWR | OFlag::O_NOCTTY, Mode::empty())
-        .with_context(|| format!("opening {name}"))?;
+    let slave = open(
+        Path::new(&name),
+        OFlag::O_RDWR | OFlag::O_NOCTTY,
+        Mode::empty(),
+    )
+    .with_context(|| format!("opening {name}"))?;
     // SAFETY: open returned a fresh fd owned by nothing else.
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
     if let Some((height, width)) = size {
@@ -66,7 +69,8 @@ pub fn setup_pty(console_socket: RawFd, size: Option<(u16, u16)>) -> Result<()> 
     nix::unistd::setsid().context("setsid")?;
     // SAFETY: TIOCSCTTY takes an int argument; the fd is our pty slave.
     if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {
-        return Err(std::io::Error::last_os_error()).context("making the pty the controlling terminal");
+        return Err(std::io::Error::last_os_error())
+            .context("making the pty the controlling terminal");
     }
     for target in 0..3 {
         nix::unistd::dup2(slave.as_raw_fd(), target).context("dup2 pty onto stdio")?;

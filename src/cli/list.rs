@@ -90,8 +90,14 @@ mod tests {
         };
         let t = table(&[v]);
         let lines: Vec<_> = t.lines().collect();
-        assert_eq!(lines[0], "ID          PID         STATUS      BUNDLE      CREATED                OWNER");
-        assert_eq!(lines[1], "c1          42          running     /b          2026-12-01T00:00:00Z   root");
+        assert_eq!(
+            lines[0],
+            "ID          PID         STATUS      BUNDLE      CREATED                OWNER"
+        );
+        assert_eq!(
+            lines[1],
+            "c1          42          running     /b          2026-12-01T00:00:00Z   root"
+        );
         assert_eq!(json(&[]).unwrap(), "null");
     }
 }

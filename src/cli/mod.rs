@@ -12,13 +12,18 @@ use crate::logging::LogFormat;
 
 mod create;
 mod delete;
+mod events;
 mod exec;
+pub mod features;
 mod kill;
 mod list;
+mod pause;
+mod ps;
 mod run;
 mod spec;
 mod start;
 mod state;
+mod update;
 
 /// Global flags, named and defaulted as runc's.
 #[derive(clap::Args, Debug, Clone)]
@@ -39,7 +44,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
     /// Accepted for runc compatibility; shoji detects rootless operation itself
-    #[arg(long, global = true, hide = true)]
+    #[arg(id = "global_rootless", long = "rootless", hide = true)]
     pub rootless: Option<String>,
     /// Accepted for runc compatibility (criu path); checkpointing is not supported
     #[arg(long, global = true, hide = true)]
@@ -47,7 +52,11 @@ pub struct GlobalArgs {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "shoji", version, about = "shoji: a runc-compatible OCI container runtime")]
+#[command(
+    name = "shoji",
+    version,
+    about = "shoji: a runc-compatible OCI container runtime"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -76,6 +85,18 @@ pub enum Command {
     List(list::ListArgs),
     /// Create a new specification file
     Spec(spec::SpecArgs),
+    /// Display the processes running inside a container
+    Ps(ps::PsArgs),
+    /// Display container events such as OOM notifications, cpu, memory, and IO usage statistics
+    Events(events::EventsArgs),
+    /// Suspend all processes inside the container
+    Pause(pause::IdArg),
+    /// Resume all processes that have been previously paused
+    Resume(pause::IdArg),
+    /// Update container resource constraints
+    Update(update::UpdateArgs),
+    /// Show the enabled features
+    Features,
 }
 
 /// Run one command; the returned code is the process exit status.
@@ -91,5 +112,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Delete(a) => delete::run(g, a),
         Command::List(a) => list::run(g, a),
         Command::Spec(a) => spec::run(a),
+        Command::Ps(a) => ps::run(g, a),
+        Command::Events(a) => events::run(g, a),
+        Command::Pause(a) => pause::pause(g, a),
+        Command::Resume(a) => pause::resume(g, a),
+        Command::Update(a) => update::run(g, a),
+        Command::Features => features::run(),
     }
 }

@@ -13,6 +13,9 @@ pub struct StateArgs {
 pub fn run(g: &GlobalArgs, a: StateArgs) -> Result<i32> {
     let store = Store::new(&g.root)?;
     let (record, dir) = store.peek(&a.id)?;
-    println!("{}", serde_json::to_string_pretty(&record.view(&dir.fifo_path()))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&record.view(&dir.fifo_path()))?
+    );
     Ok(0)
 }

@@ -8,7 +8,9 @@
 pub mod create;
 pub mod delete;
 pub mod exec;
-pub mod kill;
-pub mod start;
 mod guard;
+pub mod kill;
+pub mod pause;
 pub mod signal;
+pub mod start;
+pub mod update;

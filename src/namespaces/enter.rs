@@ -20,8 +20,7 @@ pub fn join_all(plan: &NamespacePlan) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     for (t, path, file) in files {
-        setns(&file, clone_flag(t))
-            .with_context(|| format!("joining {t:?} namespace {path:?}"))?;
+        setns(&file, clone_flag(t)).with_context(|| format!("joining {t:?} namespace {path:?}"))?;
     }
     Ok(())
 }
@@ -35,7 +34,9 @@ pub fn unshare_new(plan: &NamespacePlan) -> Result<()> {
 }
 
 /// A new time namespace takes its clock offsets before its first process is born.
-pub fn write_time_offsets(offsets: &std::collections::HashMap<String, LinuxTimeOffset>) -> Result<()> {
+pub fn write_time_offsets(
+    offsets: &std::collections::HashMap<String, LinuxTimeOffset>,
+) -> Result<()> {
     let mut text = String::new();
     for (clock, off) in offsets {
         let name = match clock.as_str() {
@@ -50,4 +51,3 @@ pub fn write_time_offsets(offsets: &std::collections::HashMap<String, LinuxTimeO
     }
     std::fs::write("/proc/self/timens_offsets", text).context("writing /proc/self/timens_offsets")
 }
-

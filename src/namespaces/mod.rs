@@ -51,7 +51,11 @@ impl NamespacePlan {
     }
     /// The container is in a user namespace of its own (new or joined).
     pub fn in_user_ns(&self) -> bool {
-        self.new_user || self.join.iter().any(|(t, _)| *t == LinuxNamespaceType::User)
+        self.new_user
+            || self
+                .join
+                .iter()
+                .any(|(t, _)| *t == LinuxNamespaceType::User)
     }
 }
 
@@ -100,8 +104,10 @@ mod tests {
     use super::*;
 
     fn spec(ns: serde_json::Value) -> Spec {
-        serde_json::from_value(serde_json::json!({"ociVersion": "1.0.2", "linux": {"namespaces": ns}}))
-            .unwrap()
+        serde_json::from_value(
+            serde_json::json!({"ociVersion": "1.0.2", "linux": {"namespaces": ns}}),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -114,7 +120,11 @@ mod tests {
         let order: Vec<_> = p.join.iter().map(|(t, _)| *t).collect();
         assert_eq!(
             order,
-            [LinuxNamespaceType::User, LinuxNamespaceType::Network, LinuxNamespaceType::Mount]
+            [
+                LinuxNamespaceType::User,
+                LinuxNamespaceType::Network,
+                LinuxNamespaceType::Mount
+            ]
         );
         assert!(p.has_new(LinuxNamespaceType::Pid));
         assert!(p.has_new(LinuxNamespaceType::Time));
@@ -124,7 +134,9 @@ mod tests {
 
     #[test]
     fn new_user_is_separate_from_the_rest() {
-        let p = plan(&spec(serde_json::json!([{"type": "user"}, {"type": "mount"}])));
+        let p = plan(&spec(
+            serde_json::json!([{"type": "user"}, {"type": "mount"}]),
+        ));
         assert!(p.new_user);
         assert_eq!(p.new, CloneFlags::CLONE_NEWNS);
     }

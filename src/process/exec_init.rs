@@ -9,9 +9,9 @@ use anyhow::{Context, Result};
 use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
+use super::attrs;
 use super::spawn::Spawned;
 use super::sync::{channel_pair, Channel, Msg};
-use super::attrs;
 use crate::namespaces::{self, NamespacePlan};
 
 pub struct ExecConfig<'a> {

@@ -25,8 +25,16 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
         chan.expect(&Msg::Done)?;
     }
     namespaces::unshare_new(cfg.namespaces)?;
-    if let Some(offsets) = cfg.spec.linux().as_ref().and_then(|l| l.time_offsets().as_ref()) {
-        if cfg.namespaces.has_new(oci_spec::runtime::LinuxNamespaceType::Time) {
+    if let Some(offsets) = cfg
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.time_offsets().as_ref())
+    {
+        if cfg
+            .namespaces
+            .has_new(oci_spec::runtime::LinuxNamespaceType::Time)
+        {
             namespaces::write_time_offsets(offsets)?;
         }
     }
@@ -54,7 +62,9 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
         rootfs: cfg.rootfs,
         no_pivot: cfg.no_pivot,
         user_ns: cfg.namespaces.in_user_ns(),
-        cgroup_ns: cfg.namespaces.has_new(oci_spec::runtime::LinuxNamespaceType::Cgroup),
+        cgroup_ns: cfg
+            .namespaces
+            .has_new(oci_spec::runtime::LinuxNamespaceType::Cgroup),
     };
     // Taken before pivot_root: the state directory is not visible from the rootfs.
     let fifo = exec_fifo::hold(cfg.fifo)?;

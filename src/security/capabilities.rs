@@ -42,15 +42,17 @@ pub fn keep_across_setuid() -> Result<()> {
     nix::sys::prctl::set_keepcaps(true).context("prctl(PR_SET_KEEPCAPS)")
 }
 
-/// Set inheritable, permitted, effective, then raise ambient (which needs the first two).
+/// Set inheritable, effective, permitted, then raise ambient (which needs permitted and
+/// inheritable).
 pub fn apply_sets(caps_spec: &LinuxCapabilities) -> Result<()> {
     let permitted = convert(caps_spec.permitted())?;
     let effective = convert(caps_spec.effective())?;
     let inheritable = convert(caps_spec.inheritable())?;
     let ambient = convert(caps_spec.ambient())?;
+    // capset needs effective ⊆ permitted at every step: shrink effective before permitted.
     caps::set(None, CapSet::Inheritable, &inheritable).context("setting inheritable caps")?;
-    caps::set(None, CapSet::Permitted, &permitted).context("setting permitted caps")?;
     caps::set(None, CapSet::Effective, &effective).context("setting effective caps")?;
+    caps::set(None, CapSet::Permitted, &permitted).context("setting permitted caps")?;
     caps::clear(None, CapSet::Ambient).context("clearing ambient caps")?;
     for cap in ambient {
         // An ambient cap must be permitted and inheritable; the kernel refuses it otherwise.

@@ -83,8 +83,18 @@ mod tests {
         for rootless in [false, true] {
             let v = default_spec(rootless, 1000, 1000);
             let spec: oci_spec::runtime::Spec = serde_json::from_value(v).unwrap();
-            assert_eq!(spec.process().as_ref().unwrap().args().as_ref().unwrap()[0], "sh");
-            let has_user = spec.linux().as_ref().unwrap().namespaces().as_ref().unwrap().iter()
+            assert_eq!(
+                spec.process().as_ref().unwrap().args().as_ref().unwrap()[0],
+                "sh"
+            );
+            let has_user = spec
+                .linux()
+                .as_ref()
+                .unwrap()
+                .namespaces()
+                .as_ref()
+                .unwrap()
+                .iter()
                 .any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User);
             assert_eq!(has_user, rootless);
         }

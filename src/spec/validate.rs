@@ -17,13 +17,19 @@ pub struct ValidatedSpec {
 pub fn validate(bundle: Bundle) -> Result<ValidatedSpec> {
     let spec = bundle.spec;
     check_version(spec.version())?;
-    let root = spec.root().as_ref().context("root must be set in config.json")?;
+    let root = spec
+        .root()
+        .as_ref()
+        .context("root must be set in config.json")?;
     let rootfs = bundle.path.join(root.path());
     if !rootfs.is_dir() {
         bail!("rootfs {rootfs:?} does not exist or is not a directory");
     }
     let rootfs = std::fs::canonicalize(&rootfs).with_context(|| format!("resolving {rootfs:?}"))?;
-    let process = spec.process().as_ref().context("process must be set in config.json")?;
+    let process = spec
+        .process()
+        .as_ref()
+        .context("process must be set in config.json")?;
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         bail!("args must not be empty");
     }
@@ -49,11 +55,16 @@ fn check_version(version: &str) -> Result<()> {
 
 fn check_namespaces(spec: &Spec) -> Result<()> {
     let linux = spec.linux().as_ref();
-    let namespaces = linux.and_then(|l| l.namespaces().clone()).unwrap_or_default();
+    let namespaces = linux
+        .and_then(|l| l.namespaces().clone())
+        .unwrap_or_default();
     let mut seen = HashSet::new();
     for ns in &namespaces {
         if !seen.insert(ns.typ()) {
-            bail!("duplicate namespace type {:?} in linux.namespaces", ns.typ());
+            bail!(
+                "duplicate namespace type {:?} in linux.namespaces",
+                ns.typ()
+            );
         }
     }
     let has = |t: LinuxNamespaceType| namespaces.iter().any(|n| n.typ() == t);
@@ -122,7 +133,8 @@ mod tests {
         let e = check_namespaces(&spec_with(mnt, serde_json::json!({}))).unwrap_err();
         assert!(e.to_string().contains("duplicate namespace type"), "{e}");
         let m = serde_json::json!([{"containerID": 0, "hostID": 1000, "size": 1}]);
-        let user_path = serde_json::json!([{"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]);
+        let user_path =
+            serde_json::json!([{"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]);
         let e = check_namespaces(&spec_with(
             user_path,
             serde_json::json!({"uidMappings": m, "gidMappings": m}),
@@ -130,8 +142,8 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("conflicts"), "{e}");
         let no_uts = serde_json::json!([{"type": "mount"}]);
-        let e = check_namespaces(&spec_with(no_uts, serde_json::json!({"hostname": "h"})))
-            .unwrap_err();
+        let e =
+            check_namespaces(&spec_with(no_uts, serde_json::json!({"hostname": "h"}))).unwrap_err();
         assert!(e.to_string().contains("UTS"), "{e}");
         let no_user = serde_json::json!([{"type": "mount"}]);
         let e = check_namespaces(&spec_with(no_user, serde_json::json!({"uidMappings": m})))

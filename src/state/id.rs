@@ -31,7 +31,17 @@ mod tests {
         for good in ["a", "abc-1", "x_y.z+1", "345def", &"a".repeat(255)] {
             assert!(validate_id(good).is_ok(), "{good}");
         }
-        for bad in ["", ".", "..", "/", "a/b", "../x", "a b", "ä", &"a".repeat(256)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "/",
+            "a/b",
+            "../x",
+            "a b",
+            "ä",
+            &"a".repeat(256),
+        ] {
             assert!(validate_id(bad).is_err(), "{bad}");
         }
     }

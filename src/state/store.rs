@@ -6,7 +6,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use nix::fcntl::{flock, FlockArg};
+use nix::fcntl::{Flock, FlockArg};
 
 use super::{validate_id, Record};
 
@@ -21,7 +21,7 @@ pub struct Store {
 /// One container's directory, held under an exclusive flock while this value lives.
 pub struct ContainerDir {
     path: PathBuf,
-    lock: File,
+    lock: Flock<File>,
 }
 
 impl Store {
@@ -117,8 +117,9 @@ fn load(path: &Path) -> Result<Record> {
 
 impl ContainerDir {
     fn lock(path: PathBuf) -> Result<Self> {
-        let lock = File::open(&path).with_context(|| format!("opening {path:?}"))?;
-        flock(lock.as_raw_fd(), FlockArg::LockExclusive)
+        let dir = File::open(&path).with_context(|| format!("opening {path:?}"))?;
+        let lock = Flock::lock(dir, FlockArg::LockExclusive)
+            .map_err(|(_, e)| e)
             .with_context(|| format!("locking {path:?}"))?;
         Ok(ContainerDir { path, lock })
     }
