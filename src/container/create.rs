@@ -44,6 +44,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let dir = guard.dir.insert(store.create(&opts.id)?);
     let fifo = dir.fifo_path();
     exec_fifo::make(&fifo)?;
+    let fifo_fd = exec_fifo::hold(&fifo)?;
     let console = connect_console(&v, opts)?;
     let cfg = InitConfig {
         id: &opts.id,
@@ -52,7 +53,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         namespaces: &ns,
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
-        fifo: &fifo,
+        fifo: fifo_fd.as_raw_fd(),
         console: console.as_ref().map(|c| c.as_raw_fd()),
         preserve_fds: opts.preserve_fds,
         close_in_child: vec![dir.lock_fd()],
