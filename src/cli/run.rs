@@ -49,6 +49,7 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
     let set = forwarded_set();
     set.thread_block().context("blocking signals")?;
     let started = start(&store, &a.create.id);
+    tracing::debug!("started");
     let code = match started {
         Ok(()) => wait_forwarding(init, &set)?,
         Err(e) => {
@@ -56,8 +57,10 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
             return Err(e);
         }
     };
+    tracing::debug!("container process exited with {code}");
     if !a.keep {
         delete(&store, &a.create.id, true)?;
+        tracing::debug!("deleted");
     }
     Ok(code)
 }

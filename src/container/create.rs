@@ -40,6 +40,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
+    tracing::debug!("planned cgroup {:?} ({:?} driver)", location.path, location.driver);
     let mut guard = CreateGuard::default();
     let dir = guard.dir.insert(store.create(&opts.id)?);
     let fifo = dir.fifo_path();
@@ -60,6 +61,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     };
     let spawned = spawn_init(&cfg)?;
     guard.stage1 = Some(spawned.stage1);
+    tracing::debug!("forked stage 1 (pid {})", spawned.stage1);
     let chan = &spawned.channel;
     // The cgroup exists and holds stage 1 before any namespace is made (cgroup ns root).
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
@@ -67,17 +69,21 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     driver
         .create(spawned.stage1, resources)
         .context("unable to apply cgroup configuration")?;
+    tracing::debug!("cgroup created");
     let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
+    tracing::debug!("init forked (pid {init})");
     guard.init = Some(init);
     let mut record = new_record(&opts.id, &v, init, location)?;
     // prestart and createRuntime: in the runtime namespace, after the mounts, before pivot.
     chan.expect(&Msg::RunHooks).map_err(start_error)?;
+    tracing::debug!("init mounted the rootfs");
     let creating = serde_json::to_string(&record.view_with(Status::Creating))?;
     hooks::run(v.spec.hooks(), Kind::Prestart, &creating)?;
     hooks::run(v.spec.hooks(), Kind::CreateRuntime, &creating)?;
     let created = serde_json::to_string(&record.view_with(Status::Created))?;
     chan.send(&Msg::State(created))?;
     chan.expect(&Msg::Ready).map_err(start_error)?;
+    tracing::debug!("init is ready and waits on the exec fifo");
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
     let dir = guard.dir.as_ref().expect("state dir is held");
     dir.save(&record)?;
@@ -110,8 +116,9 @@ fn bring_up_init(
         Msg::Error(e) => anyhow::bail!(e),
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
-    waitpid(stage1, None).context("waiting for stage 1")?;
+    // Release the init first; stage 1 is reaped while the init builds its rootfs.
     chan.send(&Msg::Done)?;
+    waitpid(stage1, None).context("waiting for stage 1")?;
     Ok(init)
 }
 

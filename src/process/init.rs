@@ -85,9 +85,11 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
         other => anyhow::bail!("sync: expected state, got {other:?}"),
     };
     hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
+    tracing::debug!("init: createContainer hooks done");
     rootfs::enter(&rcfg)?;
     apply_sysctl(spec)?;
     rootfs::finalize(&rcfg)?;
+    tracing::debug!("init: rootfs final");
     let process = spec.process().as_ref().context("process must be set")?;
     if process.terminal().unwrap_or(false) {
         let sock = cfg
