@@ -36,6 +36,7 @@ pub struct Created {
 pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     crate::state::validate_id(&opts.id)?;
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
+    crate::rootfs::validate(&v.spec, opts.no_pivot)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
@@ -43,6 +44,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let dir = guard.dir.insert(store.create(&opts.id)?);
     let fifo = dir.fifo_path();
     exec_fifo::make(&fifo)?;
+    let fifo_fd = exec_fifo::hold(&fifo)?;
     let console = connect_console(&v, opts)?;
     let cfg = InitConfig {
         id: &opts.id,
@@ -51,7 +53,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         namespaces: &ns,
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
-        fifo: &fifo,
+        fifo: fifo_fd.as_raw_fd(),
         console: console.as_ref().map(|c| c.as_raw_fd()),
         preserve_fds: opts.preserve_fds,
         close_in_child: vec![dir.lock_fd()],
@@ -109,6 +111,7 @@ fn bring_up_init(
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
     waitpid(stage1, None).context("waiting for stage 1")?;
+    chan.send(&Msg::Done)?;
     Ok(init)
 }
 

@@ -1,9 +1,9 @@
 //! The exec FIFO: `create` leaves the init blocked opening it for writing; `start` opens it for
-//! reading, which releases the init to exec. The init holds an O_PATH fd taken before
-//! pivot_root, because the state directory is not visible from inside the rootfs.
+//! reading, which releases the init to exec. The init inherits an O_PATH fd the parent took,
+//! because the state directory is not visible (or not reachable) from inside the container.
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{OwnedFd, RawFd};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -23,7 +23,7 @@ pub fn make(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// In the init, before pivot_root.
+/// In the parent, before the init is forked (it inherits the fd).
 pub fn hold(path: &Path) -> Result<OwnedFd> {
     let fd = open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
         .with_context(|| format!("opening exec fifo {path:?}"))?;
@@ -32,8 +32,8 @@ pub fn hold(path: &Path) -> Result<OwnedFd> {
 }
 
 /// In the init, last step before execve: blocks until `start` opens the other end.
-pub fn wait_for_start(held: &OwnedFd) -> Result<()> {
-    let magic = format!("/proc/self/fd/{}", held.as_raw_fd());
+pub fn wait_for_start(held: RawFd) -> Result<()> {
+    let magic = format!("/proc/self/fd/{held}");
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .open(&magic)

@@ -23,6 +23,14 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
             .context("unsharing user namespace")?;
         chan.send(&Msg::MapIds)?;
         chan.expect(&Msg::Done)?;
+        // Become root of the new namespace: until then our ids are unmapped (the overflow id)
+        // and the kernel refuses to create files owned by them (EOVERFLOW).
+        let root_uid = nix::unistd::Uid::from_raw(0);
+        let root_gid = nix::unistd::Gid::from_raw(0);
+        nix::unistd::setresgid(root_gid, root_gid, root_gid)
+            .context("setgid 0 in the new user namespace")?;
+        nix::unistd::setresuid(root_uid, root_uid, root_uid)
+            .context("setuid 0 in the new user namespace")?;
     }
     namespaces::unshare_new(cfg.namespaces)?;
     if let Some(offsets) = cfg
@@ -56,6 +64,8 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
 /// Stage 2, the container's init: rootfs, hooks, process attributes, wait for start, exec.
 fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
     hide_runtime_binary()?;
+    // Stage 1 and we share the channel: speak only after the parent has our pid.
+    chan.expect(&Msg::Done)?;
     let spec = cfg.spec;
     let rcfg = RootfsConfig {
         spec,
@@ -66,8 +76,6 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
             .namespaces
             .has_new(oci_spec::runtime::LinuxNamespaceType::Cgroup),
     };
-    // Taken before pivot_root: the state directory is not visible from the rootfs.
-    let fifo = exec_fifo::hold(cfg.fifo)?;
     rootfs::prepare(&rcfg)?;
     set_names(spec)?;
     // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.
@@ -97,8 +105,7 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
     let target = attrs::apply(process)?;
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
     chan.send(&Msg::Ready)?;
-    exec_fifo::wait_for_start(&fifo)?;
-    drop(fifo);
+    exec_fifo::wait_for_start(cfg.fifo)?;
     hooks::run(spec.hooks(), Kind::StartContainer, &state)?;
     target.exec()
 }
