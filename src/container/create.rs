@@ -40,7 +40,11 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
-    tracing::debug!("planned cgroup {:?} ({:?} driver)", location.path, location.driver);
+    tracing::debug!(
+        "planned cgroup {:?} ({:?} driver)",
+        location.path,
+        location.driver
+    );
     let mut guard = CreateGuard::default();
     let dir = guard.dir.insert(store.create(&opts.id)?);
     let fifo = dir.fifo_path();
@@ -51,6 +55,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         id: &opts.id,
         spec: &v.spec,
         rootfs: &v.rootfs,
+        bundle: &v.bundle,
         namespaces: &ns,
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,

@@ -76,6 +76,7 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
             .namespaces
             .has_new(oci_spec::runtime::LinuxNamespaceType::Cgroup),
     };
+    nix::unistd::chdir(cfg.bundle).with_context(|| format!("chdir to bundle {:?}", cfg.bundle))?;
     rootfs::prepare(&rcfg)?;
     set_names(spec)?;
     // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.

@@ -28,6 +28,8 @@ pub struct InitConfig<'a> {
     pub id: &'a str,
     pub spec: &'a Spec,
     pub rootfs: &'a Path,
+    /// Relative bind-mount sources resolve against the bundle (the init's cwd), as in runc.
+    pub bundle: &'a Path,
     pub namespaces: &'a NamespacePlan,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
