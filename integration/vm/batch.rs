@@ -1,7 +1,7 @@
 //! The batch: every case of a mode runs in one boot, started lazily by the first #[test] of
 //! that mode to ask; each #[test] then asserts its own case's result.
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
@@ -74,25 +74,32 @@ pub fn result(name: &str) -> CaseResult {
 }
 
 /// Asserts case `name` exited 0, showing its output either way (cargo shows it on failure).
-pub fn assert_case(name: &str) -> CaseResult {
+pub fn assert_case(name: &str) {
     let r = result(name);
+    if r.rc != 0 {
+        panic!(
+            "VM case {name} failed (exit {}) after {:.1} s in the guest:\n{}",
+            r.rc, r.seconds, r.output
+        );
+    }
     println!("--- {name} ({:.1} s in the guest)\n{}", r.seconds, r.output);
-    assert_eq!(
-        r.rc, 0,
-        "VM case {name} failed (exit {}):\n{}",
-        r.rc, r.output
-    );
-    r
 }
 
 fn boot_mode(mode: Mode) -> Result<boot::Outcome> {
-    let cases: Vec<&crate::batch::Case> = CASES.iter().filter(|c| c.mode == mode).collect();
+    let filters = test_filters();
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|c| c.mode == mode)
+        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.name.contains(f.as_str())))
+        .collect();
     let kernel = {
         let _lock = lock_cache()?;
         kernel::prepare(&cache_dir())?
     };
-    let shoji = Path::new(env!("CARGO_BIN_EXE_shoji"));
-    let outcome = boot::run(&kernel, mode, &cases, shoji)?;
+    let runtime = std::env::var_os("SHOJI_VM_RUNTIME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")));
+    let outcome = boot::run(&kernel, mode, &cases, &runtime)?;
     eprintln!(
         "vm tier: {} boot ran {} cases in {:.1} s",
         mode.name(),
@@ -100,6 +107,30 @@ fn boot_mode(mode: Mode) -> Result<boot::Outcome> {
         outcome.seconds
     );
     Ok(outcome)
+}
+
+/// The name filters given to this test binary (`cargo test --test vm oom` → ["oom"]), so a
+/// boot runs only the cases of the tests that will ask for them. Values of libtest's options
+/// are skipped; a filter that is not one only widens the batch.
+fn test_filters() -> Vec<String> {
+    const TAKE_VALUE: &[&str] = &[
+        "--skip",
+        "--test-threads",
+        "--color",
+        "--format",
+        "--logfile",
+        "-Z",
+    ];
+    let mut filters = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if TAKE_VALUE.contains(&a.as_str()) {
+            args.next();
+        } else if !a.starts_with('-') {
+            filters.push(a);
+        }
+    }
+    filters
 }
 
 /// Where the unpacked kernel lives across runs; outside the repository.

@@ -6,7 +6,9 @@
 //! #[test] then asserts its own case. Modes: `direct` (no systemd, cgroup2 mounted by hand,
 //! the cgroupfs driver) and `systemd` (systemd as PID 1, `--systemd-cgroup`).
 //! One-time setup (the kernel, unpacked into /var/cache/shoji-vm or $SHOJI_VM_CACHE) needs
-//! qemu-system-x86, busybox-static, kmod and xz-utils installed (see .ci/run).
+//! qemu-system-x86, busybox-static, kmod, xz-utils and jq installed (see .ci/run).
+//! `SHOJI_VM_RUNTIME=/usr/sbin/runc cargo test --test vm` runs the same cases against another
+//! runtime, to tell a case's mistake from shoji's.
 mod batch;
 mod boot;
 mod initramfs;
@@ -28,5 +30,17 @@ macro_rules! vm_cases {
 
 vm_cases! {
     Direct direct_cgroup2_controllers => "cgroup2_controllers.sh" (60);
+    Direct direct_resources => "resources.sh" (180);
+    Direct direct_io_throttle => "io_throttle.sh" (120);
+    Direct direct_oom => "oom.sh" (180);
+    Direct direct_devices => "devices.sh" (120);
+    Direct direct_pause => "pause.sh" (120);
+    Direct direct_delete => "delete.sh" (120);
     Systemd systemd_cgroup2_controllers => "systemd_scope.sh" (60);
+    Systemd systemd_resources => "resources.sh" (180);
+    Systemd systemd_io_throttle => "io_throttle.sh" (120);
+    Systemd systemd_oom => "oom.sh" (180);
+    Systemd systemd_devices => "devices.sh" (120);
+    Systemd systemd_pause => "pause.sh" (120);
+    Systemd systemd_delete => "delete.sh" (120);
 }

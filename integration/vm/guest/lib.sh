@@ -48,7 +48,7 @@ new_bundle() {
   local b=/tmp/bundles/$1 a
   mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/sys" "$b/rootfs/dev" "$b/rootfs/tmp" "$b/rootfs/etc"
   cp /bin/busybox "$b/rootfs/bin/busybox"
-  for a in $(/bin/busybox --list); do ln -sf busybox "$b/rootfs/bin/$a"; done
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$b/rootfs/bin/$a"; done
   echo 'root:x:0:0:root:/:/bin/sh' > "$b/rootfs/etc/passwd"
   echo 'root:x:0:' > "$b/rootfs/etc/group"
   jq --arg p "$(cg_path "$1")" '.linux.cgroupsPath = $p' /share/guest/config.json > "$b/config.json"
@@ -70,4 +70,31 @@ run_detached() {
 cleanup_containers() {
   local id
   for id in "${CONTAINERS[@]}"; do shoji delete --force "$id" > /dev/null 2>&1 || true; done
+}
+
+# run_fg ID: `run` the container of bundle ID in the foreground; its output is the caller's.
+run_fg() {
+  CONTAINERS+=("$1")
+  shoji run --bundle "/tmp/bundles/$1" "$1" < /dev/null
+}
+
+# state_of ID FIELD: one field of `shoji state ID`.
+state_of() {
+  shoji state "$1" | jq -r ".$2"
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; a bound on waiting, not an assertion.
+wait_for() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  fail "gave up after ${limit}s waiting for: $*"
+}
+
+# The guest's virtio scratch disk as "MAJOR:MINOR".
+vda_dev() {
+  cat /sys/block/vda/dev
 }
