@@ -1,1 +1,8 @@
-fn main(){}
+//! Tier 1: end-to-end tests of the runtime binary as root on this host (cgroup v1 or hybrid),
+//! with the cgroupfs driver. Each test builds its own busybox bundle and uses its own `--root`.
+//! Run against runc with `SHOJI_RUNTIME=/usr/sbin/runc cargo test --test host`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod lifecycle;

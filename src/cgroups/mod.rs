@@ -4,12 +4,21 @@
 //! `--systemd-cgroup` flag. Output: a [`CgroupLocation`] (saved in state.json) and a driver built
 //! from it. Runs in the runtime parent only. Invariants: `plan` is the only place a driver is
 //! chosen; every later command rebuilds the driver from the saved location, never from flags;
-//! every `libcgroups::` import stays inside this module.
+//! the host's layout (`mode`) is read once per command; a systemd-format path never reaches the
+//! file system as a directory name; every `libcgroups::` import stays inside this module.
+//!
+//! Files: `mode` (v1 / v2 / hybrid mounts), `path` (pure cgroupsPath resolution), `dirs` (a
+//! container's directory per hierarchy), `cgroupfs` (the file driver; the systemd driver wraps
+//! it), `create_v2` and `cpuset` (directory creation quirks), `resources` / `resources_v2` /
+//! `devices` (spec → files, pure), `files` (writes with runc's error wording), `handle`
+//! (freeze, pids, kill, stats on an existing cgroup), `events` (runc's JSON shape) and
+//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam).
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use nix::unistd::Pid;
-use oci_spec::runtime::LinuxResources;
+use oci_spec::runtime::{LinuxResources, Spec};
 use serde::{Deserialize, Serialize};
 
 /// Which backend created (and therefore owns) a container's cgroup.
@@ -41,6 +50,13 @@ pub struct CgroupLocation {
     pub unit: Option<String>,
     /// systemd only: the parent slice, e.g. `kubepods-besteffort-pod012abc.slice`.
     pub slice: Option<String>,
+    /// Hierarchies (keyed as in /proc/PID/cgroup: `memory`, `cpu,cpuacct`, `name=systemd`,
+    /// `unified`) where the path differs from `path`. A relative cgroupsPath is resolved at
+    /// create under the runtime's own cgroup, which can differ per hierarchy (on this host the
+    /// memory one is `/process_api/<id>`), and is saved resolved so later commands, run from
+    /// other cgroups, find the same directories.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hierarchy_paths: BTreeMap<String, PathBuf>,
 }
 
 /// What differs per backend. Object-safe; one error type.
@@ -57,4 +73,81 @@ pub trait CgroupDriver {
     fn cgroup(&self) -> &handle::CgroupHandle;
 }
 
+/// Decide where the container's cgroup goes and which driver owns it; creates nothing.
+pub fn plan(spec: &Spec, id: &str, systemd: bool) -> Result<CgroupLocation> {
+    let raw = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.cgroups_path().as_ref());
+    let cgroups_path = match raw {
+        Some(p) => Some(
+            p.to_str()
+                .with_context(|| format!("cgroupsPath {p:?} is not UTF-8"))?,
+        ),
+        None => None,
+    };
+    let mounts = mode::mounts()?;
+    if systemd {
+        // Wired to `crate::systemd::location(cgroups_path, id, mounts.mode)` once it lands.
+        bail!("systemd cgroup driver is not built yet");
+    }
+    let own = path::parse_proc_cgroup(&files::read("/proc/self/cgroup".as_ref())?);
+    cgroupfs_location(cgroups_path, id, mounts, &own)
+}
+
+/// The cgroupfs location of `cgroups_path` on a host with `mounts`, for a runtime whose own
+/// cgroups are `own` (pure).
+pub fn cgroupfs_location(
+    cgroups_path: Option<&str>,
+    id: &str,
+    mounts: &mode::Mounts,
+    own: &[path::ProcCgroup],
+) -> Result<CgroupLocation> {
+    let requested = path::requested(cgroups_path, id)?;
+    let mut resolved = mounts.all().map(|h| {
+        (
+            h.key(),
+            path::below_mount(&requested, h, path::own_cgroup(h, own)),
+        )
+    });
+    let (_, primary) = resolved.next().context("no cgroup hierarchy is mounted")?;
+    let hierarchy_paths = resolved.filter(|(_, p)| *p != primary).collect();
+    Ok(CgroupLocation {
+        driver: DriverKind::Cgroupfs,
+        mode: mounts.mode,
+        path: primary,
+        unit: None,
+        slice: None,
+        hierarchy_paths,
+    })
+}
+
+/// Rebuild the driver that created the container from its saved location.
+pub fn driver(loc: &CgroupLocation) -> Result<Box<dyn CgroupDriver>> {
+    match loc.driver {
+        DriverKind::Cgroupfs => Ok(Box::new(cgroupfs::CgroupfsDriver::new(loc.clone())?)),
+        // Wired by the lead to the systemd driver (src/systemd/) once it lands.
+        DriverKind::Systemd => bail!("systemd cgroup driver is not built yet"),
+    }
+}
+
+pub mod cgroupfs;
+mod cpuset;
+mod create_v2;
+pub mod devices;
+pub mod devices_bpf;
+pub mod dirs;
+pub mod events;
+pub mod files;
 pub mod handle;
+pub mod mode;
+pub mod path;
+pub mod resources;
+pub mod resources_v2;
+mod stats;
+mod stats_v2;
+
+#[cfg(test)]
+mod real_tests;
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,102 @@
-//! placeholder
+//! state: what a container leaves in `<root>/<id>/` so later commands can find it.
+//!
+//! Inputs: the record written once by `create` when the init waits on the exec FIFO. Outputs: the
+//! record and its computed status. Runs in the runtime parent. Invariants: status is never stored
+//! (it is derived from the init's pid + start time, the FIFO and the freezer); writes are
+//! atomic (temp + rename); every mutating command holds the container's flock.
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use oci_spec::runtime::Spec;
+use serde::{Deserialize, Serialize};
+
+use crate::cgroups::CgroupLocation;
+
+mod id;
+mod status;
+mod store;
+
+pub use id::validate_id;
+pub use status::{pid_start_time, Status};
+pub use store::{ContainerDir, ContainerDirView, Store};
+
+/// The persisted record of one container.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub init_pid: i32,
+    /// Field 22 of /proc/PID/stat at create: tells a live init from a recycled pid.
+    pub init_start_time: u64,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    /// RFC 3339 creation time.
+    pub created: String,
+    pub owner: String,
+    #[serde(default)]
+    pub annotations: HashMap<String, String>,
+    pub cgroup: CgroupLocation,
+    /// The validated config, for hooks at start/delete and defaults for exec and update.
+    pub config: Spec,
+}
+
+/// runc's `state` output (runtime-spec state plus rootfs, created, owner).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateView {
+    pub oci_version: String,
+    pub id: String,
+    pub pid: i32,
+    pub status: Status,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: String,
+    pub owner: String,
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    pub annotations: HashMap<String, String>,
+}
+
+impl Record {
+    /// The status right now, derived from the live system.
+    pub fn status(&self, fifo: &Path) -> Status {
+        status::compute(self, fifo)
+    }
+
+    /// The state document that `state`, `list --format json` and hooks show.
+    pub fn view(&self, fifo: &Path) -> StateView {
+        let status = self.status(fifo);
+        self.view_with(status)
+    }
+
+    /// The state document with a given status (hooks see "creating" before the record exists).
+    pub fn view_with(&self, status: Status) -> StateView {
+        StateView {
+            oci_version: self.config.version().clone(),
+            id: self.id.clone(),
+            pid: if status == Status::Stopped {
+                0
+            } else {
+                self.init_pid
+            },
+            status,
+            bundle: self.bundle.clone(),
+            rootfs: self.rootfs.clone(),
+            created: self.created.clone(),
+            owner: self.owner.clone(),
+            annotations: self.annotations.clone(),
+        }
+    }
+}
+
+/// Fail unless the container is in one of `allowed` states, in runc's words.
+pub fn require_status(record: &Record, fifo: &Path, allowed: &[Status]) -> Result<Status> {
+    let status = record.status(fifo);
+    if allowed.contains(&status) {
+        return Ok(status);
+    }
+    match status {
+        Status::Stopped => anyhow::bail!("container not running"),
+        Status::Paused => anyhow::bail!("container paused"),
+        other => anyhow::bail!("cannot do this with a container in state {other}"),
+    }
+}

@@ -1,0 +1,170 @@
+//! `shoji exec`: flags → an OCI Process (from `--process` or the container's own process
+//! with overrides), then wait for it unless `--detach`.
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use oci_spec::runtime::{Capabilities, Process};
+
+use super::GlobalArgs;
+use crate::container::exec::{exec, ExecOptions};
+use crate::state::Store;
+
+#[derive(clap::Args, Debug)]
+pub struct ExecArgs {
+    /// Path to the process.json
+    #[arg(short, long)]
+    pub process: Option<PathBuf>,
+    /// Allocate a pseudo-TTY
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Path to an AF_UNIX socket which will receive the console's pty master
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    /// Current working directory in the container
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Set environment variables
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    /// UID (format: <uid>[:<gid>])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Additional gids
+    #[arg(short = 'g', long)]
+    pub additional_gids: Vec<u32>,
+    /// Detach from the container's process
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Specify the file to write the process id to
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// Add a capability to the bounding set for the process
+    #[arg(short, long)]
+    pub cap: Vec<String>,
+    /// Set the no new privileges value for the process
+    #[arg(long)]
+    pub no_new_privs: bool,
+    /// Set the apparmor profile for the process
+    #[arg(long)]
+    pub apparmor: Option<String>,
+    /// Set the asm process label for the process commonly used with selinux
+    #[arg(long)]
+    pub process_label: Option<String>,
+    /// Pass N additional file descriptors to the container
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Allow exec in a paused container
+    #[arg(long)]
+    pub ignore_paused: bool,
+    /// Run the process in an (existing) sub-cgroup of the container's cgroup
+    #[arg(long)]
+    pub cgroup: Option<String>,
+    /// The container id
+    pub id: String,
+    /// The command and its arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
+    let store = Store::new(&g.root)?;
+    if a.apparmor.is_some() && !std::path::Path::new("/sys/kernel/security/apparmor").exists() {
+        bail!("--apparmor was given but apparmor is not enabled on this host");
+    }
+    if a.process_label.is_some() && !std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+        bail!("--process-label was given but selinux is not enabled on this host");
+    }
+    let process = build_process(&a, &store)?;
+    if !a.detach {
+        nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
+    }
+    let opts = ExecOptions {
+        id: a.id.clone(),
+        process,
+        console_socket: a.console_socket.clone(),
+        pid_file: a.pid_file.clone(),
+        preserve_fds: a.preserve_fds,
+        ignore_paused: a.ignore_paused,
+        sub_cgroup: a.cgroup.clone(),
+    };
+    let pid = exec(&store, &opts)?;
+    if a.detach {
+        return Ok(0);
+    }
+    super::run::wait_for(pid)
+}
+
+fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
+    if let Some(path) = &a.process {
+        let data = std::fs::read(path).with_context(|| format!("reading process {path:?}"))?;
+        return serde_json::from_slice(&data).with_context(|| format!("parsing process {path:?}"));
+    }
+    if a.command.is_empty() {
+        bail!("exec needs a command (or --process)");
+    }
+    let (record, _) = store.peek(&a.id)?;
+    let mut p = record.config.process().clone().unwrap_or_default();
+    p.set_args(Some(a.command.clone()));
+    p.set_terminal(Some(a.tty));
+    let mut env = p.env().clone().unwrap_or_default();
+    env.extend(a.env.iter().cloned());
+    p.set_env(Some(env));
+    if let Some(cwd) = &a.cwd {
+        p.set_cwd(cwd.clone());
+    }
+    if let Some(u) = &a.user {
+        let (uid, gid) = parse_user(u)?;
+        let mut user = p.user().clone();
+        user.set_uid(uid);
+        if let Some(g) = gid {
+            user.set_gid(g);
+        }
+        p.set_user(user);
+    }
+    if !a.additional_gids.is_empty() {
+        let mut user = p.user().clone();
+        user.set_additional_gids(Some(a.additional_gids.clone()));
+        p.set_user(user);
+    }
+    if a.no_new_privs {
+        p.set_no_new_privileges(Some(true));
+    }
+    add_caps(&mut p, &a.cap)?;
+    Ok(p)
+}
+
+fn parse_user(u: &str) -> Result<(u32, Option<u32>)> {
+    let bad = || anyhow::anyhow!("invalid --user {u:?}: want <uid>[:<gid>]");
+    match u.split_once(':') {
+        Some((uid, gid)) => Ok((
+            uid.parse().map_err(|_| bad())?,
+            Some(gid.parse().map_err(|_| bad())?),
+        )),
+        None => Ok((u.parse().map_err(|_| bad())?, None)),
+    }
+}
+
+/// `--cap` adds to the bounding, effective and permitted sets, as runc's does.
+fn add_caps(p: &mut Process, caps: &[String]) -> Result<()> {
+    if caps.is_empty() {
+        return Ok(());
+    }
+    let mut c = p.capabilities().clone().unwrap_or_default();
+    let parsed: Capabilities = caps
+        .iter()
+        .map(|s| {
+            let v = serde_json::Value::String(s.to_ascii_uppercase());
+            serde_json::from_value(v).map_err(|_| anyhow::anyhow!("unknown capability {s:?}"))
+        })
+        .collect::<Result<_>>()?;
+    let merge = |set: &Option<Capabilities>| {
+        let mut s = set.clone().unwrap_or_default();
+        s.extend(parsed.iter().cloned());
+        Some(s)
+    };
+    c.set_bounding(merge(c.bounding()));
+    c.set_effective(merge(c.effective()));
+    c.set_permitted(merge(c.permitted()));
+    p.set_capabilities(Some(c));
+    Ok(())
+}

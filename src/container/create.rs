@@ -1,0 +1,164 @@
+//! `create`: from a bundle to an init blocked on the exec FIFO, with its state recorded.
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use nix::sys::wait::waitpid;
+use nix::unistd::Pid;
+
+use super::guard::CreateGuard;
+use crate::cgroups::{self, CgroupLocation};
+use crate::hooks::{self, Kind};
+use crate::namespaces;
+use crate::process::spawn::spawn_init;
+use crate::process::sync::{Channel, Msg};
+use crate::process::{exec_fifo, InitConfig};
+use crate::spec::{self, ValidatedSpec};
+use crate::state::{pid_start_time, ContainerDir, Record, Status, Store};
+
+pub struct CreateOptions {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub console_socket: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    pub systemd_cgroup: bool,
+}
+
+/// The created container: its record and its (still locked) state dir.
+pub struct Created {
+    pub record: Record,
+    pub dir: ContainerDir,
+}
+
+pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
+    crate::state::validate_id(&opts.id)?;
+    let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
+    // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
+    let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
+    let ns = namespaces::plan(&v.spec);
+    let mut guard = CreateGuard::default();
+    let dir = guard.dir.insert(store.create(&opts.id)?);
+    let fifo = dir.fifo_path();
+    exec_fifo::make(&fifo)?;
+    let console = connect_console(&v, opts)?;
+    let cfg = InitConfig {
+        id: &opts.id,
+        spec: &v.spec,
+        rootfs: &v.rootfs,
+        namespaces: &ns,
+        no_pivot: opts.no_pivot,
+        no_new_keyring: opts.no_new_keyring,
+        fifo: &fifo,
+        console: console.as_ref().map(|c| c.as_raw_fd()),
+        preserve_fds: opts.preserve_fds,
+        close_in_child: vec![dir.lock_fd()],
+    };
+    let spawned = spawn_init(&cfg)?;
+    guard.stage1 = Some(spawned.stage1);
+    let chan = &spawned.channel;
+    // The cgroup exists and holds stage 1 before any namespace is made (cgroup ns root).
+    let driver = guard.cgroup.insert(cgroups::driver(&location)?);
+    let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+    driver
+        .create(spawned.stage1, resources)
+        .context("unable to apply cgroup configuration")?;
+    let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
+    guard.init = Some(init);
+    let mut record = new_record(&opts.id, &v, init, location)?;
+    // prestart and createRuntime: in the runtime namespace, after the mounts, before pivot.
+    chan.expect(&Msg::RunHooks).map_err(start_error)?;
+    let creating = serde_json::to_string(&record.view_with(Status::Creating))?;
+    hooks::run(v.spec.hooks(), Kind::Prestart, &creating)?;
+    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &creating)?;
+    let created = serde_json::to_string(&record.view_with(Status::Created))?;
+    chan.send(&Msg::State(created))?;
+    chan.expect(&Msg::Ready).map_err(start_error)?;
+    record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
+    let dir = guard.dir.as_ref().expect("state dir is held");
+    dir.save(&record)?;
+    if let Some(pid_file) = &opts.pid_file {
+        write_pid_file(pid_file, init)?;
+    }
+    let dir = guard.disarm().expect("state dir is held");
+    Ok(Created { record, dir })
+}
+
+/// Stage 1's part: go, id maps for a new user namespace, the init's pid; then reap stage 1.
+fn bring_up_init(
+    chan: &Channel,
+    v: &ValidatedSpec,
+    ns: &namespaces::NamespacePlan,
+    stage1: Pid,
+) -> Result<Pid> {
+    chan.send(&Msg::Go)?;
+    let mut msg = chan.recv()?;
+    if ns.new_user && msg == Msg::MapIds {
+        let linux = v.spec.linux().as_ref().context("linux section")?;
+        let uids = linux.uid_mappings().clone().unwrap_or_default();
+        let gids = linux.gid_mappings().clone().unwrap_or_default();
+        namespaces::write_id_maps(stage1.as_raw(), &uids, &gids)?;
+        chan.send(&Msg::Done)?;
+        msg = chan.recv()?;
+    }
+    let init = match msg {
+        Msg::InitPid(pid) => Pid::from_raw(pid),
+        Msg::Error(e) => anyhow::bail!(e),
+        other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
+    };
+    waitpid(stage1, None).context("waiting for stage 1")?;
+    Ok(init)
+}
+
+/// runc's framing of a failure inside the container's processes.
+fn start_error(e: anyhow::Error) -> anyhow::Error {
+    anyhow::anyhow!("unable to start container process: error during container init: {e:#}")
+}
+
+fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<OwnedFd>> {
+    let terminal = v
+        .spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false);
+    match (&opts.console_socket, terminal) {
+        (Some(path), true) => Ok(Some(crate::terminal::connect_console_socket(path)?)),
+        (None, true) => anyhow::bail!(
+            "process.terminal is true: a --console-socket is needed to hand over the pty"
+        ),
+        (Some(_), false) => {
+            anyhow::bail!("--console-socket was given but process.terminal is false")
+        }
+        (None, false) => Ok(None),
+    }
+}
+
+fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) -> Result<Record> {
+    let owner = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_default();
+    Ok(Record {
+        id: id.to_string(),
+        init_pid: init.as_raw(),
+        init_start_time: 0,
+        bundle: v.bundle.clone(),
+        rootfs: v.rootfs.clone(),
+        created: crate::logging::now_rfc3339(),
+        owner,
+        annotations: v.spec.annotations().clone().unwrap_or_default(),
+        cgroup,
+        config: v.spec.clone(),
+    })
+}
+
+fn write_pid_file(path: &std::path::Path, pid: Pid) -> Result<()> {
+    // Written beside the target and renamed, so a reader never sees a partial pid.
+    let tmp = path.with_extension("shoji-tmp");
+    std::fs::write(&tmp, pid.to_string()).with_context(|| format!("writing pid file {tmp:?}"))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing pid file {path:?}"))
+}

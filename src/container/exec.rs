@@ -1,0 +1,85 @@
+//! `exec`: a new process in a running container's namespaces and cgroup.
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use nix::sys::wait::waitpid;
+use nix::unistd::Pid;
+use oci_spec::runtime::Process;
+
+use crate::cgroups;
+use crate::process::exec_init::{container_namespaces, spawn_exec, ExecConfig};
+use crate::process::sync::Msg;
+use crate::state::{require_status, Status, Store};
+
+pub struct ExecOptions {
+    pub id: String,
+    pub process: Process,
+    pub console_socket: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub preserve_fds: u32,
+    pub ignore_paused: bool,
+    pub sub_cgroup: Option<String>,
+}
+
+/// Start the process; returns its host pid once it has exec'd.
+pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
+    let dir = store.open(&opts.id)?;
+    let record = dir.load()?;
+    let mut allowed = vec![Status::Created, Status::Running];
+    if opts.ignore_paused {
+        allowed.push(Status::Paused);
+    }
+    match record.status(&dir.fifo_path()) {
+        Status::Stopped => anyhow::bail!("cannot exec in a stopped container"),
+        Status::Paused if !opts.ignore_paused => {
+            anyhow::bail!("cannot exec in a paused container (use --ignore-paused to override)")
+        }
+        _ => {
+            require_status(&record, &dir.fifo_path(), &allowed)?;
+        }
+    }
+    let plan = container_namespaces(record.init_pid)?;
+    let terminal = opts.process.terminal().unwrap_or(false);
+    let console = match (&opts.console_socket, terminal) {
+        (Some(p), true) => Some(crate::terminal::connect_console_socket(p)?),
+        (None, true) => anyhow::bail!("--tty needs a --console-socket to hand over the pty"),
+        _ => None,
+    };
+    let cfg = ExecConfig {
+        process: &opts.process,
+        init_pid: record.init_pid,
+        console: console.as_ref().map(|c| c.as_raw_fd()),
+        preserve_fds: opts.preserve_fds,
+        close_in_child: vec![dir.lock_fd()],
+    };
+    let spawned = spawn_exec(&cfg, &plan)?;
+    let stage1 = spawned.stage1;
+    let joined = cgroups::driver(&record.cgroup)
+        .and_then(|d| d.join(stage1, opts.sub_cgroup.as_deref()))
+        .context("joining the container's cgroup");
+    if let Err(e) = joined {
+        let _ = nix::sys::signal::kill(stage1, nix::sys::signal::Signal::SIGKILL);
+        let _ = waitpid(stage1, None);
+        return Err(e);
+    }
+    spawned.channel.send(&Msg::Go)?;
+    let pid = match spawned.channel.recv() {
+        Ok(Msg::InitPid(p)) => Pid::from_raw(p),
+        Ok(Msg::Error(e)) => anyhow::bail!("exec failed: {e}"),
+        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
+        Err(e) => return Err(e).context("exec failed"),
+    };
+    let _ = waitpid(stage1, None);
+    // The socket closes when the process execs (close-on-exec); an Error means it did not.
+    match spawned.channel.recv() {
+        Ok(Msg::Error(e)) => anyhow::bail!("exec failed: {e}"),
+        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
+        Err(_) => {}
+    }
+    if let Some(path) = &opts.pid_file {
+        std::fs::write(path, pid.to_string())
+            .with_context(|| format!("writing pid file {path:?}"))?;
+    }
+    Ok(pid)
+}

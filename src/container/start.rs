@@ -1,0 +1,22 @@
+//! `start`: release a created container's init from the exec FIFO, then run poststart hooks.
+use anyhow::Result;
+
+use crate::hooks::{self, Kind};
+use crate::process::exec_fifo;
+use crate::state::{require_status, Status, Store};
+
+pub fn start(store: &Store, id: &str) -> Result<()> {
+    let dir = store.open(id)?;
+    let record = dir.load()?;
+    match record.status(&dir.fifo_path()) {
+        Status::Created => {}
+        Status::Stopped => anyhow::bail!("cannot start a container that has stopped"),
+        _ => {
+            require_status(&record, &dir.fifo_path(), &[Status::Created])?;
+        }
+    }
+    exec_fifo::release(&dir.fifo_path())?;
+    let state = serde_json::to_string(&record.view_with(Status::Running))?;
+    hooks::run(record.config.hooks(), Kind::Poststart, &state)?;
+    Ok(())
+}

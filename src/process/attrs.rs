@@ -1,0 +1,92 @@
+//! Process attributes shared by the init and by `exec`: oom score, rlimits, cwd, user and
+//! capabilities, no_new_privs, then the resolved binary to exec.
+use std::ffi::CString;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use oci_spec::runtime::Process;
+
+use super::{rlimits, user};
+use crate::security::capabilities;
+
+/// What to execve, resolved while the runtime could still report a missing binary.
+pub struct ExecTarget {
+    path: CString,
+    args: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl ExecTarget {
+    pub fn exec(self) -> Result<std::convert::Infallible> {
+        nix::unistd::execve(&self.path, &self.args, &self.env)
+            .with_context(|| format!("exec {:?}", self.path))
+    }
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+pub fn apply(process: &Process) -> Result<ExecTarget> {
+    if let Some(adj) = process.oom_score_adj() {
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string())
+            .with_context(|| format!("setting oom_score_adj to {adj}"))?;
+    }
+    if let Some(rl) = process.rlimits() {
+        rlimits::apply(rl)?;
+    }
+    let cwd = process.cwd();
+    std::fs::create_dir_all(cwd).ok();
+    nix::unistd::chdir(cwd).with_context(|| format!("chdir to cwd {cwd:?} set in config.json"))?;
+    if let Some(caps) = process.capabilities() {
+        capabilities::drop_bounding(caps)?;
+        capabilities::keep_across_setuid()?;
+    }
+    user::switch(process.user())?;
+    match process.capabilities() {
+        Some(caps) => capabilities::apply_sets(caps)?,
+        None => capabilities::apply_sets(&Default::default())?,
+    }
+    if process.no_new_privileges().unwrap_or(false) {
+        nix::sys::prctl::set_no_new_privs().context("prctl(PR_SET_NO_NEW_PRIVS)")?;
+    }
+    target(process)
+}
+
+fn target(process: &Process) -> Result<ExecTarget> {
+    let args = process.args().as_ref().context("args must not be empty")?;
+    let env: Vec<String> = process.env().clone().unwrap_or_default();
+    let path_var = env
+        .iter()
+        .find_map(|kv| kv.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    let path = look_path(&args[0], path_var)?;
+    let cs = |s: &str| CString::new(s).with_context(|| format!("NUL byte in {s:?}"));
+    Ok(ExecTarget {
+        path: CString::new(path.as_os_str().as_encoded_bytes())?,
+        args: args.iter().map(|a| cs(a)).collect::<Result<_>>()?,
+        env: env.iter().map(|e| cs(e)).collect::<Result<_>>()?,
+    })
+}
+
+fn is_executable(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// `exec.LookPath`'s rules: a name with a slash is used as is, else searched in PATH.
+fn look_path(name: &str, path_var: &str) -> Result<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        if is_executable(&p) {
+            return Ok(p);
+        }
+        bail!("exec: {name:?}: stat {name}: no such file or directory");
+    }
+    for dir in path_var.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let p = Path::new(dir).join(name);
+        if is_executable(&p) {
+            return Ok(p);
+        }
+    }
+    bail!("exec: {name:?}: executable file not found in $PATH")
+}

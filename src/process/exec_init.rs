@@ -1,0 +1,118 @@
+//! The processes of `exec`: stage 1 joins the running container's namespaces (user first) and
+//! forks stage 2, which takes the process attributes and execs. No exec FIFO: the parent learns
+//! of success when the sync socket closes on execve (it is close-on-exec), of failure from an
+//! Error message.
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use nix::unistd::{fork, ForkResult};
+use oci_spec::runtime::{LinuxNamespaceType, Process};
+
+use super::attrs;
+use super::spawn::Spawned;
+use super::sync::{channel_pair, Channel, Msg};
+use crate::namespaces::{self, NamespacePlan};
+
+pub struct ExecConfig<'a> {
+    pub process: &'a Process,
+    /// The container's init: its /proc/PID/ns/* links are the namespaces to join.
+    pub init_pid: i32,
+    pub console: Option<RawFd>,
+    pub preserve_fds: u32,
+    pub close_in_child: Vec<RawFd>,
+}
+
+/// The kinds to join, in setns order; those equal to ours are skipped (nothing to enter).
+const KINDS: [(LinuxNamespaceType, &str); 8] = [
+    (LinuxNamespaceType::User, "user"),
+    (LinuxNamespaceType::Cgroup, "cgroup"),
+    (LinuxNamespaceType::Ipc, "ipc"),
+    (LinuxNamespaceType::Uts, "uts"),
+    (LinuxNamespaceType::Network, "net"),
+    (LinuxNamespaceType::Pid, "pid"),
+    (LinuxNamespaceType::Time, "time"),
+    (LinuxNamespaceType::Mount, "mnt"),
+];
+
+/// The container's namespaces as a join plan, read from the init's /proc entries.
+pub fn container_namespaces(init_pid: i32) -> Result<NamespacePlan> {
+    let mut plan = NamespacePlan::default();
+    for (t, name) in KINDS {
+        let theirs = PathBuf::from(format!("/proc/{init_pid}/ns/{name}"));
+        let Ok(link) = std::fs::read_link(&theirs) else {
+            continue; // a kind this kernel lacks
+        };
+        let ours = std::fs::read_link(format!("/proc/self/ns/{name}")).ok();
+        if ours.as_ref() != Some(&link) {
+            plan.join.push((t, theirs));
+        }
+    }
+    Ok(plan)
+}
+
+pub fn spawn_exec(cfg: &ExecConfig, plan: &NamespacePlan) -> Result<Spawned> {
+    let (parent, child) = channel_pair()?;
+    // SAFETY: the runtime parent is single-threaded here.
+    match unsafe { fork() }.context("fork")? {
+        ForkResult::Parent { child: pid } => {
+            drop(child);
+            Ok(Spawned {
+                stage1: pid,
+                channel: parent,
+            })
+        }
+        ForkResult::Child => {
+            drop(parent);
+            let code = match stage1(cfg, plan, &child) {
+                Ok(()) => 0,
+                Err(e) => {
+                    let _ = child.send(&Msg::Error(format!("{e:#}")));
+                    1
+                }
+            };
+            // SAFETY: this child must not run the runtime's destructors.
+            unsafe { libc::_exit(code) }
+        }
+    }
+}
+
+fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> {
+    for fd in &cfg.close_in_child {
+        let _ = nix::unistd::close(*fd);
+    }
+    // The parent moves us into the container's cgroup first: stage 2 is born there.
+    chan.expect(&Msg::Go)?;
+    namespaces::join_all(plan)?;
+    // SAFETY: single-threaded child.
+    match unsafe { fork() }.context("forking exec process")? {
+        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw())),
+        ForkResult::Child => {
+            let err = match stage2(cfg) {
+                Ok(never) => match never {},
+                Err(e) => e,
+            };
+            let _ = chan.send(&Msg::Error(format!("{err:#}")));
+            // SAFETY: as above.
+            unsafe { libc::_exit(1) }
+        }
+    }
+}
+
+fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {
+    super::init::hide_runtime_binary()?;
+    let process = cfg.process;
+    if process.terminal().unwrap_or(false) {
+        let sock = cfg
+            .console
+            .context("--tty needs a --console-socket to hand over the pty")?;
+        let size = process
+            .console_size()
+            .as_ref()
+            .map(|b| (b.height() as u16, b.width() as u16));
+        crate::terminal::setup_pty(sock, size)?;
+    }
+    let target = attrs::apply(process)?;
+    crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
+    target.exec()
+}

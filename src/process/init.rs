@@ -1,0 +1,137 @@
+//! The container's children, as ordered step lists.
+use anyhow::{Context, Result};
+use nix::unistd::{fork, ForkResult};
+use oci_spec::runtime::Spec;
+
+use super::sync::{Channel, Msg};
+use super::{attrs, exec_fifo, InitConfig};
+use crate::hooks::{self, Kind};
+use crate::namespaces;
+use crate::rootfs::{self, RootfsConfig};
+
+/// Stage 1: namespaces, then fork the init into them.
+pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
+    for fd in &cfg.close_in_child {
+        let _ = nix::unistd::close(*fd);
+    }
+    // The parent first places us in the container's cgroup, so that a new cgroup namespace
+    // is rooted there and the init is born inside it.
+    chan.expect(&Msg::Go)?;
+    namespaces::join_all(cfg.namespaces)?;
+    if cfg.namespaces.new_user {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)
+            .context("unsharing user namespace")?;
+        chan.send(&Msg::MapIds)?;
+        chan.expect(&Msg::Done)?;
+    }
+    namespaces::unshare_new(cfg.namespaces)?;
+    if let Some(offsets) = cfg
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.time_offsets().as_ref())
+    {
+        if cfg
+            .namespaces
+            .has_new(oci_spec::runtime::LinuxNamespaceType::Time)
+        {
+            namespaces::write_time_offsets(offsets)?;
+        }
+    }
+    // SAFETY: this child is single-threaded (it was forked from a single-threaded parent).
+    match unsafe { fork() }.context("forking container init")? {
+        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw())),
+        ForkResult::Child => {
+            let err = match stage2(cfg, chan) {
+                Ok(never) => match never {},
+                Err(e) => e,
+            };
+            let _ = chan.send(&Msg::Error(format!("{err:#}")));
+            // SAFETY: see spawn.rs; this process must not run the runtime's destructors.
+            unsafe { libc::_exit(1) }
+        }
+    }
+}
+
+/// Stage 2, the container's init: rootfs, hooks, process attributes, wait for start, exec.
+fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
+    hide_runtime_binary()?;
+    let spec = cfg.spec;
+    let rcfg = RootfsConfig {
+        spec,
+        rootfs: cfg.rootfs,
+        no_pivot: cfg.no_pivot,
+        user_ns: cfg.namespaces.in_user_ns(),
+        cgroup_ns: cfg
+            .namespaces
+            .has_new(oci_spec::runtime::LinuxNamespaceType::Cgroup),
+    };
+    // Taken before pivot_root: the state directory is not visible from the rootfs.
+    let fifo = exec_fifo::hold(cfg.fifo)?;
+    rootfs::prepare(&rcfg)?;
+    set_names(spec)?;
+    // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.
+    chan.send(&Msg::RunHooks)?;
+    let state = match chan.recv()? {
+        Msg::State(s) => s,
+        other => anyhow::bail!("sync: expected state, got {other:?}"),
+    };
+    hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
+    rootfs::enter(&rcfg)?;
+    apply_sysctl(spec)?;
+    rootfs::finalize(&rcfg)?;
+    let process = spec.process().as_ref().context("process must be set")?;
+    if process.terminal().unwrap_or(false) {
+        let sock = cfg
+            .console
+            .context("process.terminal is set but no --console-socket was given")?;
+        let size = process
+            .console_size()
+            .as_ref()
+            .map(|b| (b.height() as u16, b.width() as u16));
+        crate::terminal::setup_pty(sock, size)?;
+    }
+    if !cfg.no_new_keyring {
+        crate::sys::join_session_keyring(cfg.id).context("joining a new session keyring")?;
+    }
+    let target = attrs::apply(process)?;
+    crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
+    chan.send(&Msg::Ready)?;
+    exec_fifo::wait_for_start(&fifo)?;
+    drop(fifo);
+    hooks::run(spec.hooks(), Kind::StartContainer, &state)?;
+    target.exec()
+}
+
+/// Until execve, /proc/PID/exe of this process is the host's shoji binary; a process in the
+/// container could open it through /proc and overwrite it (CVE-2019-5736). Non-dumpable
+/// processes' /proc entries belong to root of the host, and execve resets the flag.
+pub(super) fn hide_runtime_binary() -> Result<()> {
+    nix::sys::prctl::set_dumpable(false).context("prctl(PR_SET_DUMPABLE)")
+}
+
+fn set_names(spec: &Spec) -> Result<()> {
+    if let Some(h) = spec.hostname().as_ref().filter(|h| !h.is_empty()) {
+        nix::unistd::sethostname(h).with_context(|| format!("setting hostname {h:?}"))?;
+    }
+    if let Some(d) = spec.domainname().as_ref().filter(|d| !d.is_empty()) {
+        crate::sys::set_domainname(d).with_context(|| format!("setting domainname {d:?}"))?;
+    }
+    Ok(())
+}
+
+/// linux.sysctl, written through the container's own /proc after pivot_root.
+fn apply_sysctl(spec: &Spec) -> Result<()> {
+    let Some(sysctl) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) else {
+        return Ok(());
+    };
+    for (key, value) in sysctl {
+        if key.contains("..") || key.contains('/') && key.contains('.') {
+            anyhow::bail!("invalid sysctl key {key:?}");
+        }
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        std::fs::write(&path, value)
+            .with_context(|| format!("setting sysctl {key}={value:?} ({path})"))?;
+    }
+    Ok(())
+}

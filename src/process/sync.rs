@@ -1,0 +1,74 @@
+//! Typed messages between the runtime parent and the container's processes, over a
+//! SOCK_SEQPACKET socketpair (one message per datagram, so no framing is needed).
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use anyhow::{bail, Context, Result};
+use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub enum Msg {
+    /// Parent → stage 1: the cgroup is ready, go on.
+    Go,
+    /// Stage 1 → parent: a new user namespace exists; write its id maps.
+    MapIds,
+    /// Parent → child: done (maps written, hooks run).
+    Done,
+    /// Stage 1 → parent: the host pid of the init it forked.
+    InitPid(i32),
+    /// Init → parent: mounts are made; run prestart and createRuntime hooks now.
+    RunHooks,
+    /// Parent → init: the state hooks see (createContainer, startContainer).
+    State(String),
+    /// Init → parent: everything is set up; the init now waits on the exec FIFO (or execs).
+    Ready,
+    /// Child → parent: setup failed.
+    Error(String),
+}
+
+pub struct Channel {
+    fd: OwnedFd,
+}
+
+/// A connected pair: (parent end, child end).
+pub fn channel_pair() -> Result<(Channel, Channel)> {
+    let (a, b) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .context("creating sync socketpair")?;
+    Ok((Channel { fd: a }, Channel { fd: b }))
+}
+
+impl Channel {
+    pub fn send(&self, msg: &Msg) -> Result<()> {
+        let data = serde_json::to_vec(msg)?;
+        send(self.fd.as_raw_fd(), &data, MsgFlags::MSG_NOSIGNAL).context("sync send")?;
+        Ok(())
+    }
+
+    /// The next message; an EOF means the peer died before saying why.
+    pub fn recv(&self) -> Result<Msg> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()).context("sync recv")?;
+        if n == 0 {
+            bail!("container init exited before it was ready");
+        }
+        serde_json::from_slice(&buf[..n]).context("sync message")
+    }
+
+    /// Receive and fail on anything but `want`; a child's Error becomes this error.
+    pub fn expect(&self, want: &Msg) -> Result<()> {
+        match self.recv()? {
+            m if &m == want => Ok(()),
+            Msg::Error(e) => Err(anyhow::anyhow!(e)),
+            other => bail!("sync: expected {want:?}, got {other:?}"),
+        }
+    }
+
+    pub fn raw_fd(&self) -> i32 {
+        self.fd.as_fd().as_raw_fd()
+    }
+}

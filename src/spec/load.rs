@@ -1,0 +1,28 @@
+//! Reading config.json from a bundle, with errors that name the file, line and column.
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use oci_spec::runtime::Spec;
+
+/// A bundle: its absolute directory and the parsed (not yet validated) spec.
+pub struct Bundle {
+    pub path: PathBuf,
+    pub spec: Spec,
+}
+
+pub fn load_bundle(bundle: &Path) -> Result<Bundle> {
+    let path = std::fs::canonicalize(bundle)
+        .with_context(|| format!("bundle {bundle:?} does not exist or is not accessible"))?;
+    if !path.is_dir() {
+        anyhow::bail!("bundle {path:?} is not a directory");
+    }
+    let config = path.join("config.json");
+    let data = std::fs::read(&config).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("config.json not found in bundle {path:?}"),
+        _ => anyhow::anyhow!("reading {config:?}: {e}"),
+    })?;
+    // serde_json's message carries "at line L column C", which is what a user needs to fix it.
+    let spec: Spec =
+        serde_json::from_slice(&data).with_context(|| format!("parsing {config:?}"))?;
+    Ok(Bundle { path, spec })
+}
