@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::batch::{Case, CaseResult, Mode};
-use crate::initramfs;
 use crate::kernel::Kernel;
+use crate::{initramfs, rootfs};
 
 /// The guest side, shipped into the share for every boot.
 const GUEST_FILES: &[(&str, &str)] = &[
@@ -89,6 +89,7 @@ fn lay_out_share(dir: &Path, mode: Mode, cases: &[&Case], shoji: &Path) -> Resul
     let env = format!("SHOJI={:?}\nMODE={}\n", shoji, mode.name());
     write("env.sh", &env, false)?;
     fs::create_dir_all(dir.join("results"))?;
+    rootfs::write_template(&dir.join("rootfs.cpio"))?;
     let disk = fs::File::create(dir.join("disk.img"))?;
     disk.set_len(DISK_MB << 20)?;
     Ok(())

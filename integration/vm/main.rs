@@ -13,6 +13,8 @@ mod batch;
 mod boot;
 mod initramfs;
 mod kernel;
+mod newc;
+mod rootfs;
 
 /// Declares the cases: `MODE test_name => "script.sh" (timeout seconds);` builds `CASES` and
 /// one #[test] per case asserting that its script exited 0 in the guest.

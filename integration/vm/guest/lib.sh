@@ -45,12 +45,11 @@ shoji() {
 
 # new_bundle ID: a busybox bundle at /tmp/bundles/ID whose cgroupsPath is this mode's.
 new_bundle() {
-  local b=/tmp/bundles/$1 a
-  mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/sys" "$b/rootfs/dev" "$b/rootfs/tmp" "$b/rootfs/etc"
-  cp /bin/busybox "$b/rootfs/bin/busybox"
-  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$b/rootfs/bin/$a"; done
-  echo 'root:x:0:0:root:/:/bin/sh' > "$b/rootfs/etc/passwd"
-  echo 'root:x:0:' > "$b/rootfs/etc/group"
+  local b=/tmp/bundles/$1
+  mkdir -p "$b/rootfs"
+  # (busybox's cpio: GNU cpio need not be installed; it reports a block count on stderr)
+  (cd "$b/rootfs" && busybox cpio -id < /share/rootfs.cpio 2> /dev/null)
+  [ -x "$b/rootfs/bin/sh" ] || fail "unpacking the rootfs into $b/rootfs failed"
   jq --arg p "$(cg_path "$1")" '.linux.cgroupsPath = $p' /share/guest/config.json > "$b/config.json"
 }
 
