@@ -28,3 +28,16 @@ d=$(cg_dir $id-created)
 shoji delete $id-created
 [ ! -e "$d" ] || fail "$d still exists after delete of a created container"
 echo "ok: $d is gone"
+# kill --all signals every process of the container (cgroup.kill on v2), not just the init.
+new_bundle $id-all
+cfg $id-all '.process.args = ["sh", "-c", "trap \"\" TERM; sleep 1000 & sleep 1001 & wait"]'
+run_detached $id-all
+d=$(cg_dir $id-all)
+wait_for 30 test "$(grep -c . $d/cgroup.procs)" -ge 3
+shoji kill --all $id-all KILL
+wait_for 30 test -z "$(cat $d/cgroup.procs)"
+echo "ok: $d/cgroup.procs is empty after kill --all"
+wait_for 30 test "$(state_of $id-all status)" = stopped
+shoji delete $id-all
+[ ! -e "$d" ] || fail "$d still exists after delete"
+echo "ok: $d is gone"

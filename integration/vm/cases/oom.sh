@@ -30,3 +30,15 @@ expect_eq "$(jq .data.memory.usage.limit "$ART/stats")" 33554432 "events --stats
 failcnt=$(jq .data.memory.usage.failcnt "$ART/stats")
 [ "$failcnt" -ge 1 ] || fail "events --stats memory.usage.failcnt is $failcnt after an OOM kill"
 echo "ok: events --stats memory.usage.failcnt = $failcnt"
+jq -e '.data.memory.psi.some | has("avg10")' "$ART/stats" > /dev/null || fail "events --stats has no memory PSI: $(jq -c .data.memory.psi $ART/stats)"
+echo "ok: events --stats memory.psi = $(jq -c .data.memory.psi "$ART/stats")"
+# With memory.oom.group the kill takes the whole container, init included.
+new_bundle $id-group
+cfg $id-group '.linux.resources.memory = {limit: 33554432, swap: 33554432}
+  | .linux.resources.unified = {"memory.oom.group": "1"}
+  | .process.args = ["sh", "-c", "sleep 2; dd if=/dev/zero of=/dev/null bs=64M count=1; echo survived"]'
+rc=0
+run_fg $id-group > "$ART/group.out" 2>&1 || rc=$?
+expect_eq "$rc" 137 "exit code of the oom.group container (SIGKILL)"
+grep -q survived "$ART/group.out" && fail "the init survived an OOM kill with memory.oom.group=1"
+echo "ok: the init was killed with the allocator"
