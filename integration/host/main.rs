@@ -5,4 +5,14 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bad_input;
+mod cgroupfs;
+mod console;
+mod hooks;
 mod lifecycle;
+mod log;
+mod namespaces;
+mod process;
+mod rootfs;
+mod spec_cmd;
+mod state_json;

@@ -12,6 +12,7 @@ pub fn document() -> serde_json::Value {
         "ociVersionMin": OCI_VERSION_MIN,
         "ociVersionMax": OCI_VERSION_MAX,
         "hooks": crate::hooks::KNOWN,
+        "mountOptions": crate::rootfs::mount_options::KNOWN,
         "linux": {
             "namespaces": crate::namespaces::KNOWN,
             "capabilities": crate::security::capabilities::known(),

@@ -36,6 +36,7 @@ pub struct Created {
 pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     crate::state::validate_id(&opts.id)?;
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
+    crate::rootfs::validate(&v.spec, opts.no_pivot)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
@@ -109,6 +110,7 @@ fn bring_up_init(
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
     waitpid(stage1, None).context("waiting for stage 1")?;
+    chan.send(&Msg::Done)?;
     Ok(init)
 }
 

@@ -56,6 +56,8 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
 /// Stage 2, the container's init: rootfs, hooks, process attributes, wait for start, exec.
 fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
     hide_runtime_binary()?;
+    // Stage 1 and we share the channel: speak only after the parent has our pid.
+    chan.expect(&Msg::Done)?;
     let spec = cfg.spec;
     let rcfg = RootfsConfig {
         spec,

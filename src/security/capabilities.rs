@@ -11,6 +11,12 @@ pub fn known() -> Vec<String> {
     caps::all().iter().map(|c| c.to_string()).collect()
 }
 
+/// The capabilities the running kernel has (probing costs a prctl per capability: once).
+fn supported() -> &'static HashSet<Capability> {
+    static SUPPORTED: std::sync::OnceLock<HashSet<Capability>> = std::sync::OnceLock::new();
+    SUPPORTED.get_or_init(caps::runtime::thread_all_supported)
+}
+
 fn convert(set: &Option<Capabilities>) -> Result<HashSet<Capability>> {
     let mut out = HashSet::new();
     for cap in set.iter().flatten() {
@@ -18,7 +24,7 @@ fn convert(set: &Option<Capabilities>) -> Result<HashSet<Capability>> {
         let c = Capability::from_str(&name)
             .map_err(|_| anyhow::anyhow!("unknown capability {name:?}"))?;
         // A capability the running kernel does not have is skipped, as runc does.
-        if caps::runtime::thread_all_supported().contains(&c) {
+        if supported().contains(&c) {
             out.insert(c);
         }
     }
@@ -42,15 +48,17 @@ pub fn keep_across_setuid() -> Result<()> {
     nix::sys::prctl::set_keepcaps(true).context("prctl(PR_SET_KEEPCAPS)")
 }
 
-/// Set inheritable, permitted, effective, then raise ambient (which needs the first two).
+/// Set inheritable, effective, permitted, then raise ambient (which needs permitted and
+/// inheritable).
 pub fn apply_sets(caps_spec: &LinuxCapabilities) -> Result<()> {
     let permitted = convert(caps_spec.permitted())?;
     let effective = convert(caps_spec.effective())?;
     let inheritable = convert(caps_spec.inheritable())?;
     let ambient = convert(caps_spec.ambient())?;
+    // capset needs effective ⊆ permitted at every step: shrink effective before permitted.
     caps::set(None, CapSet::Inheritable, &inheritable).context("setting inheritable caps")?;
-    caps::set(None, CapSet::Permitted, &permitted).context("setting permitted caps")?;
     caps::set(None, CapSet::Effective, &effective).context("setting effective caps")?;
+    caps::set(None, CapSet::Permitted, &permitted).context("setting permitted caps")?;
     caps::clear(None, CapSet::Ambient).context("clearing ambient caps")?;
     for cap in ambient {
         // An ambient cap must be permitted and inheritable; the kernel refuses it otherwise.

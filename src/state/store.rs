@@ -151,8 +151,8 @@ impl ContainerDir {
             .mode(0o600)
             .open(&tmp)
             .with_context(|| format!("writing {tmp:?}"))?;
+        // No fsync: the state lives on tmpfs (/run) and must not outlive a reboot anyway.
         f.write_all(&serde_json::to_vec(record)?)?;
-        f.sync_all()?;
         fs::rename(&tmp, self.path.join(STATE_FILE)).context("renaming state file")?;
         Ok(())
     }
