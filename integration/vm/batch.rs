@@ -96,7 +96,7 @@ fn boot_mode(mode: Mode) -> Result<boot::Outcome> {
         let _lock = lock_cache()?;
         kernel::prepare(&cache_dir())?
     };
-    let runtime = std::env::var_os("SHOJI_VM_RUNTIME")
+    let runtime = std::env::var_os("SHOJI_RUNTIME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")));
     let outcome = boot::run(&kernel, mode, &cases, &runtime)?;

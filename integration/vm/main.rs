@@ -7,7 +7,7 @@
 //! the cgroupfs driver) and `systemd` (systemd as PID 1, `--systemd-cgroup`).
 //! One-time setup (the kernel, unpacked into /var/cache/shoji-vm or $SHOJI_VM_CACHE) needs
 //! qemu-system-x86, busybox-static, kmod, xz-utils and jq installed (see .ci/run).
-//! `SHOJI_VM_RUNTIME=/usr/sbin/runc cargo test --test vm` runs the same cases against another
+//! `SHOJI_RUNTIME=/usr/sbin/runc cargo test --test vm` runs the same cases against another
 //! runtime, to tell a case's mistake from shoji's.
 mod batch;
 mod boot;
