@@ -146,6 +146,7 @@ pub mod resources;
 pub mod resources_v2;
 mod stats;
 mod stats_v2;
+pub mod warmup;
 
 #[cfg(test)]
 mod real_tests;
