@@ -85,10 +85,11 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     // prestart and createRuntime: in the runtime namespace, after the mounts, before pivot.
     chan.expect(&Msg::RunHooks).map_err(start_error)?;
     tracing::debug!("init mounted the rootfs");
-    let creating = serde_json::to_string(&record.view_with(Status::Creating))?;
-    hooks::run(v.spec.hooks(), Kind::Prestart, &creating)?;
-    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &creating)?;
+    // Every hook of create sees status "created", as runtime-tools' hooks_stdin and crun
+    // expect (the spec's "creating" is not observable by clients).
     let created = serde_json::to_string(&record.view_with(Status::Created))?;
+    hooks::run(v.spec.hooks(), Kind::Prestart, &created)?;
+    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &created)?;
     chan.send(&Msg::State(created))?;
     chan.expect(&Msg::Ready).map_err(start_error)?;
     tracing::debug!("init is ready and waits on the exec fifo");
