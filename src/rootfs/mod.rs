@@ -1,12 +1,33 @@
 //! rootfs: the container's filesystem view, built in the container child.
 //!
 //! Inputs: the spec's `root`, `mounts`, `linux.{devices, maskedPaths, readonlyPaths,
-//! rootfsPropagation}`. Runs in the container child, after it has its own mount namespace and
-//! before it execs. Invariants: nothing here touches the host's mount table (the child's
-//! namespace is made private first); every error names the mount source and destination.
+//! rootfsPropagation}`. Runs in the container child, which must already be in its own mount
+//! namespace (and user namespace, maps written, if any), hold CAP_SYS_ADMIN there, have the
+//! host's /proc mounted at /proc (mounts go through /proc/self/fd), sit in its final cgroup
+//! (a `cgroup` mount binds the directories /proc/self/cgroup names) and have the bundle as
+//! its cwd (relative bind sources resolve against it, as in runc). Called in this order:
+//! `prepare`, then the createContainer hooks, `enter`, then `finalize` before execve.
+//! Invariants: nothing here touches the host's mount table (`/` is made rslave or as
+//! `rootfsPropagation` asks before anything is mounted, and the rootfs's parent mount is made
+//! private); every mount destination is resolved inside the rootfs (openat2 RESOLVE_IN_ROOT);
+//! every error names the mount's source and destination the way runc does.
+//! The only raw syscall, mount_setattr, lives in `sys_mount.rs` (src/sys.rs is the lead's).
+mod cgroup_mount;
+mod copyup;
+mod devices;
+mod mount;
+pub mod mount_options;
+mod mountinfo;
+mod paths;
+mod pivot;
+mod safe_path;
+mod sys_mount;
+#[cfg(test)]
+mod tests_real;
+
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use oci_spec::runtime::Spec;
 
 /// What the child knows when it builds the rootfs.
@@ -22,17 +43,84 @@ pub struct RootfsConfig<'a> {
     pub cgroup_ns: bool,
 }
 
+impl RootfsConfig<'_> {
+    fn mounts(&self) -> &[oci_spec::runtime::Mount] {
+        self.spec.mounts().as_deref().unwrap_or(&[])
+    }
+
+    fn linux(&self) -> Option<&oci_spec::runtime::Linux> {
+        self.spec.linux().as_ref()
+    }
+
+    fn propagation(&self) -> Result<nix::mount::MsFlags> {
+        let value = self.linux().and_then(|l| l.rootfs_propagation().as_deref());
+        mount_options::parse_root_propagation(value)
+    }
+}
+
 /// Propagation, rootfs bind, every spec mount, devices and /dev links; stops before pivot.
-pub fn prepare(_cfg: &RootfsConfig) -> Result<()> {
-    anyhow::bail!("rootfs::prepare is being written")
+pub fn prepare(cfg: &RootfsConfig) -> Result<()> {
+    let propagation = cfg.propagation()?;
+    pivot::prepare_root(cfg.rootfs, propagation).context("error preparing rootfs")?;
+    // Opened after the self-bind, so every mount lands on the bind the pivot will enter.
+    let root = safe_path::Root::open(cfg.rootfs)?;
+    let ctx = mount::MountCtx {
+        root: &root,
+        user_ns: cfg.user_ns,
+        cgroup_ns: cfg.cgroup_ns,
+    };
+    for m in cfg.mounts() {
+        mount::mount_spec_entry(&ctx, m)?;
+    }
+    if devices::needs_dev_setup(cfg.mounts()) {
+        let spec_devices = cfg
+            .linux()
+            .and_then(|l| l.devices().as_deref())
+            .unwrap_or(&[]);
+        devices::setup_dev(&root, spec_devices, cfg.user_ns)
+            .context("configuring container /dev")?;
+    }
+    Ok(())
 }
 
 /// pivot_root into the rootfs (or move + chroot with `--no-pivot`), ending at cwd `/`.
-pub fn enter(_cfg: &RootfsConfig) -> Result<()> {
-    anyhow::bail!("rootfs::enter is being written")
+pub fn enter(cfg: &RootfsConfig) -> Result<()> {
+    let jail = if cfg.no_pivot {
+        pivot::move_root(cfg.rootfs)
+    } else {
+        pivot::pivot(cfg.rootfs)
+    };
+    jail.context("error jailing process inside rootfs")?;
+    pivot::apply_root_propagation(cfg.propagation()?)?;
+    if devices::needs_dev_setup(cfg.mounts()) {
+        devices::reopen_dev_null().context("error reopening /dev/null inside container")?;
+    }
+    Ok(())
 }
 
-/// After pivot: maskedPaths, readonlyPaths, a read-only root.
-pub fn finalize(_cfg: &RootfsConfig) -> Result<()> {
-    anyhow::bail!("rootfs::finalize is being written")
+/// After pivot: read-only tmpfs remounts, readonlyPaths, maskedPaths, a read-only root.
+/// Sysctls must be written before this (readonlyPaths usually covers /proc/sys).
+pub fn finalize(cfg: &RootfsConfig) -> Result<()> {
+    paths::remount_readonly_mounts(cfg.mounts())?;
+    let linux = cfg.linux();
+    paths::readonly_paths(
+        linux
+            .and_then(|l| l.readonly_paths().as_deref())
+            .unwrap_or(&[]),
+    )?;
+    paths::mask_paths(
+        linux
+            .and_then(|l| l.masked_paths().as_deref())
+            .unwrap_or(&[]),
+    )?;
+    if cfg
+        .spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false)
+    {
+        paths::readonly_root()?;
+    }
+    Ok(())
 }
