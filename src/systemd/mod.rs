@@ -1,4 +1,5 @@
 //! systemd: the cgroup driver that asks systemd for a transient scope over D-Bus.
 
-/// The systemd driver is part of every build (`features` reports it).
-pub const BUILT_IN: bool = true;
+/// Whether the systemd driver is part of this build (`features` reports it). False until the
+/// driver is wired into `cgroups::driver`: `--systemd-cgroup` is refused meanwhile.
+pub const BUILT_IN: bool = false;
