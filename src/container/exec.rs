@@ -65,7 +65,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
     }
     spawned.channel.send(&Msg::Go)?;
     let pid = match spawned.channel.recv() {
-        Ok(Msg::InitPid(p)) => Pid::from_raw(p),
+        Ok(Msg::InitPid(p, _)) => Pid::from_raw(p),
         Ok(Msg::Error(e)) => anyhow::bail!("exec failed: {e}"),
         Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
         Err(e) => return Err(e).context("exec failed"),
