@@ -24,8 +24,9 @@ pub struct ExecOptions {
 
 /// Start the process; returns its host pid once it has exec'd.
 pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
-    let dir = store.open(&opts.id)?;
-    let record = dir.load()?;
+    // Read without the state lock: with --ignore-paused the process may wait in the frozen
+    // cgroup until `resume`, which takes that lock.
+    let (record, dir) = store.peek(&opts.id)?;
     let mut allowed = vec![Status::Created, Status::Running];
     if opts.ignore_paused {
         allowed.push(Status::Paused);
@@ -51,7 +52,6 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
         init_pid: record.init_pid,
         console: console.as_ref().map(|c| c.as_raw_fd()),
         preserve_fds: opts.preserve_fds,
-        close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_exec(&cfg, &plan)?;
     let stage1 = spawned.stage1;
@@ -66,14 +66,14 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
     spawned.channel.send(&Msg::Go)?;
     let pid = match spawned.channel.recv() {
         Ok(Msg::InitPid(p)) => Pid::from_raw(p),
-        Ok(Msg::Error(e)) => anyhow::bail!("exec failed: {e}"),
+        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
         Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
-        Err(e) => return Err(e).context("exec failed"),
+        Err(e) => return Err(e).context("unable to start container process"),
     };
     let _ = waitpid(stage1, None);
     // The socket closes when the process execs (close-on-exec); an Error means it did not.
     match spawned.channel.recv() {
-        Ok(Msg::Error(e)) => anyhow::bail!("exec failed: {e}"),
+        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
         Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
         Err(_) => {}
     }

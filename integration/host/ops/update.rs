@@ -1,0 +1,115 @@
+//! `update` writes the cgroup files, keeps earlier updates' other values (in the files and in
+//! the saved state), reads `-r -` from stdin, and refuses what the kernel refuses (naming the
+//! file and value, container unchanged) and stopped containers.
+
+use super::{cgroup_dir_of, running};
+use crate::support::procfs::read;
+use crate::support::{Bundle, Container, Runtime, Value};
+
+fn file(c: &Container, controller: &str, name: &str) -> String {
+    read(cgroup_dir_of(c, controller).join(name))
+        .trim()
+        .to_owned()
+}
+
+/// linux.resources as the runtime saved it for later commands.
+fn saved_resources(rt: &Runtime, id: &str) -> Value {
+    let text = read(rt.state_dir(id).join("state.json"));
+    let state: Value = serde_json::from_str(&text).unwrap();
+    state["config"]["linux"]["resources"].clone()
+}
+
+const MIB_100: &str = "104857600";
+
+#[test]
+fn update_changes_files_and_keeps_earlier_values() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-update");
+    let c = running(&rt, &bundle, "ops-update", "sleep 1000");
+    rt.cmd(&["update", "--memory", "100m", "--pids-limit", "50", &c.id])
+        .success();
+    assert_eq!(file(&c, "memory", "memory.limit_in_bytes"), MIB_100);
+    assert_eq!(file(&c, "pids", "pids.max"), "50");
+    rt.cmd(&["update", "--cpu-share", "512", "--cpuset-cpus", "0", &c.id])
+        .success();
+    assert_eq!(file(&c, "cpu", "cpu.shares"), "512");
+    assert_eq!(file(&c, "cpuset", "cpuset.cpus"), "0");
+    assert_eq!(
+        file(&c, "memory", "memory.limit_in_bytes"),
+        MIB_100,
+        "first update kept"
+    );
+    assert_eq!(file(&c, "pids", "pids.max"), "50", "first update kept");
+    rt.cmd_stdin(
+        &["update", "-r", "-", &c.id],
+        Some(r#"{"pids": {"limit": 60}}"#),
+    )
+    .success();
+    assert_eq!(file(&c, "pids", "pids.max"), "60");
+    assert_eq!(file(&c, "cpu", "cpu.shares"), "512");
+    let saved = saved_resources(&rt, &c.id);
+    assert_eq!(saved["memory"]["limit"], 104857600, "{saved}");
+    assert_eq!(saved["cpu"]["shares"], 512, "{saved}");
+    assert_eq!(saved["cpu"]["cpus"], "0", "{saved}");
+    assert_eq!(saved["pids"]["limit"], 60, "{saved}");
+}
+
+#[test]
+fn update_of_refused_values_names_file_and_value_and_changes_nothing() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-update-bad");
+    let c = running(&rt, &bundle, "ops-update-bad", "sleep 1000");
+    rt.cmd(&["update", "--memory", "100m", "--cpuset-cpus", "0", &c.id])
+        .success();
+    // Below the current usage: the kernel answers EBUSY.
+    let out = rt.cmd(&["update", "--memory", "1", &c.id]).failure();
+    let line = out.one_line_error();
+    for needle in [
+        "unable to apply cgroup configuration",
+        "memory.limit_in_bytes",
+        r#"\"1\""#,
+    ] {
+        assert!(line.contains(needle), "error lacks {needle:?}: {line}");
+    }
+    assert_eq!(file(&c, "memory", "memory.limit_in_bytes"), MIB_100);
+    // A cpu this machine does not have.
+    let out = rt
+        .cmd(&["update", "--cpuset-cpus", "4095", &c.id])
+        .failure();
+    let line = out.one_line_error();
+    for needle in [
+        "unable to apply cgroup configuration",
+        "cpuset.cpus",
+        r#"\"4095\""#,
+    ] {
+        assert!(line.contains(needle), "error lacks {needle:?}: {line}");
+    }
+    assert_eq!(file(&c, "cpuset", "cpuset.cpus"), "0");
+    let saved = saved_resources(&rt, &c.id);
+    assert_eq!(saved["memory"]["limit"], 104857600, "{saved}");
+    assert_eq!(saved["cpu"]["cpus"], "0", "{saved}");
+    assert_eq!(c.status(), "running");
+}
+
+#[test]
+fn update_of_bad_input_is_refused() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-update-input");
+    let c = running(&rt, &bundle, "ops-update-input", "sleep 1000");
+    let out = rt
+        .cmd_stdin(&["update", "-r", "-", &c.id], Some("{not json"))
+        .failure();
+    assert!(out.stderr.contains("parsing resources"), "{out}");
+    let out = rt.cmd(&["update", "--memory", "lots", &c.id]).failure();
+    assert!(out.stderr.contains(r#"\"lots\""#), "{out}");
+}
+
+#[test]
+fn update_of_a_stopped_container_is_refused() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-update-stopped");
+    let c = running(&rt, &bundle, "ops-update-stopped", "true");
+    c.wait_stopped();
+    let out = rt.cmd(&["update", "--pids-limit", "10", &c.id]).failure();
+    assert!(out.stderr.contains("container not running"), "{out}");
+}
