@@ -159,3 +159,69 @@ fn exec_into_a_created_container_cannot_reach_the_runtime_binary() {
     assert!(out.stdout.is_empty(), "{out}");
     assert_eq!(c.status(), "created");
 }
+
+#[test]
+fn exec_cap_and_no_new_privs_flags() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-exec-caps");
+    bundle.edit(|s| s["process"]["noNewPrivileges"] = serde_json::json!(false));
+    let c = running(&rt, &bundle, "ops-exec-caps", "sleep 1000");
+    let status = |extra: &[&str]| {
+        let mut args = vec!["exec"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[&c.id, "cat", "/proc/self/status"]);
+        let out = rt.cmd(&args).success();
+        let field = |name: &str| {
+            let line = out.stdout.lines().find(|l| l.starts_with(name)).unwrap();
+            line.split_whitespace().nth(1).unwrap().to_owned()
+        };
+        (
+            u64::from_str_radix(&field("CapEff:"), 16).unwrap(),
+            field("NoNewPrivs:"),
+        )
+    };
+    const CAP_SYS_ADMIN: u64 = 1 << 21;
+    let (caps, nnp) = status(&[]);
+    assert_eq!(caps & CAP_SYS_ADMIN, 0, "not in the default set");
+    assert_eq!(nnp, "0");
+    let (caps, nnp) = status(&["--cap", "CAP_SYS_ADMIN", "--no-new-privs"]);
+    assert_ne!(caps & CAP_SYS_ADMIN, 0, "--cap adds to the effective set");
+    assert_eq!(nnp, "1");
+}
+
+#[test]
+fn exec_cgroup_flag_joins_a_sub_cgroup() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-exec-subcg");
+    let c = running(&rt, &bundle, "ops-exec-subcg", "sleep 1000");
+    // runc's --cgroup needs the sub-cgroup to exist in every hierarchy; make it in each
+    // container directory (removed again when the container is deleted).
+    let init_dirs: Vec<std::path::PathBuf> = c.cgroup_dirs().to_vec();
+    for dir in &init_dirs {
+        std::fs::create_dir(dir.join("sub")).unwrap();
+    }
+    let pid = exec_sleep(&rt, &c.id, &["--cgroup", "sub"]);
+    let init = proc_cgroup(c.pid);
+    let mut checked = 0;
+    for (mine, theirs) in proc_cgroup(pid).iter().zip(&init) {
+        if init_dirs
+            .iter()
+            .any(|d| d.ends_with(theirs.path.trim_start_matches('/')))
+        {
+            assert_eq!(
+                mine.path,
+                format!("{}/sub", theirs.path),
+                "{}",
+                mine.controllers
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked,
+        init_dirs.len(),
+        "every container hierarchy: {init:?}"
+    );
+    // The guard's delete must remove the sub-cgroups with the container's.
+    rt.cmd(&["kill", &c.id, "KILL"]).success();
+}

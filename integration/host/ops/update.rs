@@ -113,3 +113,54 @@ fn update_of_a_stopped_container_is_refused() {
     let out = rt.cmd(&["update", "--pids-limit", "10", &c.id]).failure();
     assert!(out.stderr.contains("container not running"), "{out}");
 }
+
+#[test]
+fn update_takes_every_runc_resource_flag() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-update-all");
+    let c = running(&rt, &bundle, "ops-update-all", "sleep 1000");
+    rt.cmd(&[
+        "update",
+        "--memory",
+        "200m",
+        "--memory-reservation",
+        "100m",
+        "--memory-swap",
+        "300m",
+        "--cpu-quota",
+        "50000",
+        "--cpu-period",
+        "200000",
+        "--cpu-rt-period",
+        "1000000",
+        "--cpu-rt-runtime",
+        "10000",
+        "--blkio-weight",
+        "500",
+        "--cpuset-mems",
+        "0",
+        &c.id,
+    ])
+    .success();
+    let expect = [
+        ("memory", "memory.limit_in_bytes", "209715200"),
+        ("memory", "memory.soft_limit_in_bytes", "104857600"),
+        ("memory", "memory.memsw.limit_in_bytes", "314572800"),
+        ("cpu", "cpu.cfs_quota_us", "50000"),
+        ("cpu", "cpu.cfs_period_us", "200000"),
+        ("cpu", "cpu.rt_period_us", "1000000"),
+        ("cpu", "cpu.rt_runtime_us", "10000"),
+        ("blkio", "blkio.bfq.weight", "500"),
+        ("cpuset", "cpuset.mems", "0"),
+    ];
+    for (controller, name, value) in expect {
+        assert_eq!(file(&c, controller, name), value, "{name}");
+    }
+    // -1 lifts the swap limit again.
+    rt.cmd(&["update", "--memory-swap", "-1", &c.id]).success();
+    assert_eq!(
+        file(&c, "memory", "memory.memsw.limit_in_bytes"),
+        "9223372036854771712"
+    );
+    assert_eq!(file(&c, "memory", "memory.limit_in_bytes"), "209715200");
+}
