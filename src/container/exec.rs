@@ -1,6 +1,6 @@
 //! `exec`: a new process in a running container's namespaces and cgroup.
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use nix::sys::wait::waitpid;
@@ -9,8 +9,8 @@ use oci_spec::runtime::Process;
 
 use crate::cgroups;
 use crate::process::exec_init::{container_namespaces, spawn_exec, ExecConfig};
-use crate::process::sync::Msg;
-use crate::state::{require_status, Status, Store};
+use crate::process::sync::{Channel, Msg};
+use crate::state::{require_status, Record, Status, Store};
 
 pub struct ExecOptions {
     pub id: String,
@@ -27,19 +27,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
     // Read without the state lock: with --ignore-paused the process may wait in the frozen
     // cgroup until `resume`, which takes that lock.
     let (record, dir) = store.peek(&opts.id)?;
-    let mut allowed = vec![Status::Created, Status::Running];
-    if opts.ignore_paused {
-        allowed.push(Status::Paused);
-    }
-    match record.status(&dir.fifo_path()) {
-        Status::Stopped => anyhow::bail!("cannot exec in a stopped container"),
-        Status::Paused if !opts.ignore_paused => {
-            anyhow::bail!("cannot exec in a paused container (use --ignore-paused to override)")
-        }
-        _ => {
-            require_status(&record, &dir.fifo_path(), &allowed)?;
-        }
-    }
+    check_status(&record, &dir.fifo_path(), opts.ignore_paused)?;
     let plan = container_namespaces(record.init_pid)?;
     let terminal = opts.process.terminal().unwrap_or(false);
     let console = match (&opts.console_socket, terminal) {
@@ -64,22 +52,40 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
         return Err(e);
     }
     spawned.channel.send(&Msg::Go)?;
-    let pid = match spawned.channel.recv() {
-        Ok(Msg::InitPid(p)) => Pid::from_raw(p),
-        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
-        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
-        Err(e) => return Err(e).context("unable to start container process"),
-    };
+    let started = wait_started(&spawned.channel);
     let _ = waitpid(stage1, None);
-    // The socket closes when the process execs (close-on-exec); an Error means it did not.
-    match spawned.channel.recv() {
-        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
-        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
-        Err(_) => {}
-    }
+    let pid = started?;
     if let Some(path) = &opts.pid_file {
         std::fs::write(path, pid.to_string())
             .with_context(|| format!("writing pid file {path:?}"))?;
     }
     Ok(pid)
+}
+
+/// runc's refusals, in its words: stopped always, paused unless `--ignore-paused`.
+fn check_status(record: &Record, fifo: &Path, ignore_paused: bool) -> Result<()> {
+    match record.status(fifo) {
+        Status::Stopped => anyhow::bail!("cannot exec in a stopped container"),
+        Status::Paused if !ignore_paused => {
+            anyhow::bail!("cannot exec in a paused container (use --ignore-paused to override)")
+        }
+        Status::Paused => Ok(()),
+        _ => require_status(record, fifo, &[Status::Created, Status::Running]).map(|_| ()),
+    }
+}
+
+/// Stage 1 reports the pid it forked; the socket then closes when that process execs (the
+/// socket is close-on-exec), while an Error means it did not get that far.
+fn wait_started(channel: &Channel) -> Result<Pid> {
+    let pid = match channel.recv() {
+        Ok(Msg::InitPid(p)) => Pid::from_raw(p),
+        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
+        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
+        Err(e) => return Err(e).context("unable to start container process"),
+    };
+    match channel.recv() {
+        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
+        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
+        Err(_) => Ok(pid),
+    }
 }

@@ -164,3 +164,31 @@ fn update_takes_every_runc_resource_flag() {
     );
     assert_eq!(file(&c, "memory", "memory.limit_in_bytes"), "209715200");
 }
+
+#[test]
+fn a_refused_update_undoes_its_own_earlier_writes() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-update-undo");
+    let c = running(&rt, &bundle, "ops-update-undo", "sleep 1000");
+    // pids.max is written before blkio, whose weight the kernel refuses (10..1000).
+    let out = rt
+        .cmd(&[
+            "update",
+            "--pids-limit",
+            "20",
+            "--blkio-weight",
+            "5000",
+            &c.id,
+        ])
+        .failure();
+    assert!(out.one_line_error().contains("blkio"), "{out}");
+    assert_eq!(
+        file(&c, "pids", "pids.max"),
+        "max",
+        "the pids limit was undone"
+    );
+    assert_eq!(file(&c, "blkio", "blkio.bfq.weight"), "100");
+    assert!(saved_resources(&rt, &c.id)
+        .get("pids")
+        .is_none_or(|p| p.is_null()));
+}
