@@ -100,6 +100,8 @@ fn exec_takes_cwd_env_and_user_flags() {
             "/tmp",
             "-e",
             "OPS=on",
+            "-e",
+            "TERM=dumb",
             "--user",
             "1000:1001",
             "-g",
@@ -107,10 +109,11 @@ fn exec_takes_cwd_env_and_user_flags() {
             &c.id,
             "sh",
             "-c",
-            "pwd; echo $OPS; id -u; id -g; id -G",
+            "pwd; echo $OPS $TERM; id -u; id -g; id -G",
         ])
         .success();
-    assert_eq!(out.stdout, "/tmp\non\n1000\n1001\n1001 7\n", "{out}");
+    // -e TERM replaces the spec's TERM=xterm.
+    assert_eq!(out.stdout, "/tmp\non dumb\n1000\n1001\n1001 7\n", "{out}");
 }
 
 #[test]
