@@ -6,7 +6,8 @@ use anyhow::{bail, Context, Result};
 use oci_spec::runtime::{Capabilities, Process};
 
 use super::GlobalArgs;
-use crate::container::exec::{exec, ExecOptions};
+use crate::container::console_relay::relay_until_exit;
+use crate::container::exec::{exec, ExecOptions, Started};
 use crate::state::Store;
 
 #[derive(clap::Args, Debug)]
@@ -68,14 +69,17 @@ pub struct ExecArgs {
 
 pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
     // runc's prefix for every failure before the process runs.
-    let pid = start(g, &a).context("exec failed")?;
+    let started = start(g, &a).context("exec failed")?;
     if a.detach {
         return Ok(0);
     }
-    super::run::wait_for(pid)
+    match started.relay {
+        Some(master) => relay_until_exit(master, started.pid),
+        None => super::run::wait_for(started.pid),
+    }
 }
 
-fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<nix::unistd::Pid> {
+fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<Started> {
     let store = Store::new(&g.root)?;
     let process = build_process(a, &store)?;
     refuse_lsm_labels(&process)?;
@@ -90,6 +94,7 @@ fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<nix::unistd::Pid> {
         preserve_fds: a.preserve_fds,
         ignore_paused: a.ignore_paused,
         sub_cgroup: a.cgroup.clone(),
+        detach: a.detach,
     };
     exec(&store, &opts)
 }

@@ -1,5 +1,7 @@
 //! `exec`: a new process in a running container's namespaces and cgroup.
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use super::console_relay;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -20,20 +22,35 @@ pub struct ExecOptions {
     pub preserve_fds: u32,
     pub ignore_paused: bool,
     pub sub_cgroup: Option<String>,
+    pub detach: bool,
 }
 
-/// Start the process; returns its host pid once it has exec'd.
-pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
+/// A process that has exec'd in the container.
+pub struct Started {
+    pub pid: Pid,
+    /// The pty master to relay, for `--tty` without `--console-socket`.
+    pub relay: Option<OwnedFd>,
+}
+
+/// Start the process; returns once it has exec'd.
+pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
     // Read without the state lock: with --ignore-paused the process may wait in the frozen
     // cgroup until `resume`, which takes that lock.
     let (record, dir) = store.peek(&opts.id)?;
     check_status(&record, &dir.fifo_path(), opts.ignore_paused)?;
     let plan = container_namespaces(record.init_pid)?;
     let terminal = opts.process.terminal().unwrap_or(false);
-    let console = match (&opts.console_socket, terminal) {
-        (Some(p), true) => Some(crate::terminal::connect_console_socket(p)?),
-        (None, true) => anyhow::bail!("--tty needs a --console-socket to hand over the pty"),
-        _ => None,
+    // Without a console socket the runtime receives the pty itself and relays it.
+    let (console, relay) = match (&opts.console_socket, terminal) {
+        (Some(p), true) => (Some(crate::terminal::connect_console_socket(p)?), None),
+        (None, true) if opts.detach => {
+            anyhow::bail!("cannot allocate tty if shoji will detach without setting console socket")
+        }
+        (None, true) => {
+            let (ours, theirs) = console_relay::socket_pair()?;
+            (Some(theirs), Some(ours))
+        }
+        _ => (None, None),
     };
     let cfg = ExecConfig {
         process: &opts.process,
@@ -59,7 +76,10 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
         std::fs::write(path, pid.to_string())
             .with_context(|| format!("writing pid file {path:?}"))?;
     }
-    Ok(pid)
+    let relay = relay
+        .map(|r| console_relay::receive_master(&r))
+        .transpose()?;
+    Ok(Started { pid, relay })
 }
 
 /// runc's refusals, in its words: stopped always, paused unless `--ignore-paused`.

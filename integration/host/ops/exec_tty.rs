@@ -134,3 +134,23 @@ fn tty_exec_attached_returns_the_shells_status() {
     });
     wait_until("container still running", || c.status() == "running");
 }
+
+#[test]
+fn tty_exec_without_console_socket_relays_the_pty() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-tty-relay");
+    let c = running(&rt, &bundle, "ops-tty-relay", "sleep 1000");
+    // The runtime keeps the pty and copies our stdin into it and its output to our stdout.
+    let script = "echo relay-$((6*7)); tty; exit 3\n";
+    let out = rt.cmd_stdin(&["exec", "-t", &c.id, "sh"], Some(script));
+    assert_eq!(out.code, Some(3), "{out}");
+    assert!(out.stdout.contains("relay-42"), "{out}");
+    assert!(
+        out.stdout.contains("/dev/pts/"),
+        "the shell's stdin is a pty:\n{out}"
+    );
+    // A command that reads nothing ends on its own, whatever our stdin is.
+    let out = rt.cmd(&["exec", "-t", &c.id, "sh", "-c", "echo x; exit 5"]);
+    assert_eq!(out.code, Some(5), "{out}");
+    assert_eq!(out.stdout, "x\r\n", "a pty turns \\n into \\r\\n:\n{out}");
+}

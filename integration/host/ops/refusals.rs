@@ -80,7 +80,11 @@ fn exec_with_bad_process_json_or_flags() {
         &["exec", "--cap", "CAP_NOPE", &c.id, "true"],
         &["CAP_NOPE"],
     );
-    refused(&rt, &["exec", "-t", &c.id, "sh"], &["--console-socket"]);
+    refused(
+        &rt,
+        &["exec", "-t", "-d", &c.id, "sh"],
+        &["cannot allocate tty", "console socket"],
+    );
     // This host runs neither AppArmor nor SELinux: a requested label is an error, not ignored.
     refused(
         &rt,
