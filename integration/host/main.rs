@@ -12,6 +12,7 @@ mod hooks;
 mod lifecycle;
 mod log;
 mod namespaces;
+mod ops;
 mod process;
 mod rootfs;
 mod run_tty;

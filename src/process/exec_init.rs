@@ -20,7 +20,6 @@ pub struct ExecConfig<'a> {
     pub init_pid: i32,
     pub console: Option<RawFd>,
     pub preserve_fds: u32,
-    pub close_in_child: Vec<RawFd>,
 }
 
 /// The kinds to join, in setns order; those equal to ours are skipped (nothing to enter).
@@ -78,9 +77,6 @@ pub fn spawn_exec(cfg: &ExecConfig, plan: &NamespacePlan) -> Result<Spawned> {
 }
 
 fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> {
-    for fd in &cfg.close_in_child {
-        let _ = nix::unistd::close(*fd);
-    }
     // Non-dumpable before the first setns, so no process of the container can ptrace us or
     // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
     // is inherited by stage 2 and reset by its execve.
