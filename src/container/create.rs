@@ -35,6 +35,7 @@ pub struct Created {
 
 pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     crate::state::validate_id(&opts.id)?;
+    let _warmup = cgroups::warmup::start();
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
     crate::rootfs::validate(&v.spec, opts.no_pivot)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
@@ -68,24 +69,27 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     guard.stage1 = Some(spawned.stage1);
     tracing::debug!("forked stage 1 (pid {})", spawned.stage1);
     let chan = &spawned.channel;
-    // The cgroup exists and holds stage 1 before any namespace is made (cgroup ns root).
+    let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
+    guard.init = Some(init);
+    tracing::debug!("init forked (pid {init})");
+    // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
+    // container code runs outside the limits.
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
     let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
     driver
-        .create(spawned.stage1, resources)
+        .create(init, resources)
         .context("unable to apply cgroup configuration")?;
+    chan.send(&Msg::Done)?;
     tracing::debug!("cgroup created");
-    let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
-    tracing::debug!("init forked (pid {init})");
-    guard.init = Some(init);
     let mut record = new_record(&opts.id, &v, init, location)?;
     // prestart and createRuntime: in the runtime namespace, after the mounts, before pivot.
     chan.expect(&Msg::RunHooks).map_err(start_error)?;
     tracing::debug!("init mounted the rootfs");
-    let creating = serde_json::to_string(&record.view_with(Status::Creating))?;
-    hooks::run(v.spec.hooks(), Kind::Prestart, &creating)?;
-    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &creating)?;
+    // Every hook of create sees status "created", as runtime-tools' hooks_stdin and crun
+    // expect (the spec's "creating" is not observable by clients).
     let created = serde_json::to_string(&record.view_with(Status::Created))?;
+    hooks::run(v.spec.hooks(), Kind::Prestart, &created)?;
+    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &created)?;
     chan.send(&Msg::State(created))?;
     chan.expect(&Msg::Ready).map_err(start_error)?;
     tracing::debug!("init is ready and waits on the exec fifo");
@@ -99,14 +103,13 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     Ok(Created { record, dir })
 }
 
-/// Stage 1's part: go, id maps for a new user namespace, the init's pid; then reap stage 1.
+/// Stage 1's part: id maps for a new user namespace, the init's pid; then reap stage 1.
 fn bring_up_init(
     chan: &Channel,
     v: &ValidatedSpec,
     ns: &namespaces::NamespacePlan,
     stage1: Pid,
 ) -> Result<Pid> {
-    chan.send(&Msg::Go)?;
     let mut msg = chan.recv()?;
     if ns.new_user && msg == Msg::MapIds {
         let linux = v.spec.linux().as_ref().context("linux section")?;
@@ -121,8 +124,6 @@ fn bring_up_init(
         Msg::Error(e) => anyhow::bail!(e),
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
-    // Release the init first; stage 1 is reaped while the init builds its rootfs.
-    chan.send(&Msg::Done)?;
     waitpid(stage1, None).context("waiting for stage 1")?;
     Ok(init)
 }

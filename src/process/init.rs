@@ -1,5 +1,6 @@
 //! The container's children, as ordered step lists.
 use anyhow::{Context, Result};
+use nix::sched::CloneFlags;
 use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::Spec;
 
@@ -14,9 +15,6 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
     for fd in &cfg.close_in_child {
         let _ = nix::unistd::close(*fd);
     }
-    // The parent first places us in the container's cgroup, so that a new cgroup namespace
-    // is rooted there and the init is born inside it.
-    chan.expect(&Msg::Go)?;
     namespaces::join_all(cfg.namespaces)?;
     if cfg.namespaces.new_user {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)
@@ -32,7 +30,8 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
         nix::unistd::setresuid(root_uid, root_uid, root_uid)
             .context("setuid 0 in the new user namespace")?;
     }
-    namespaces::unshare_new(cfg.namespaces)?;
+    // All but the cgroup namespace: that one is rooted where the init is placed, later.
+    namespaces::unshare_new(cfg.namespaces, CloneFlags::CLONE_NEWCGROUP)?;
     if let Some(offsets) = cfg
         .spec
         .linux()
@@ -64,8 +63,12 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
 /// Stage 2, the container's init: rootfs, hooks, process attributes, wait for start, exec.
 fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
     hide_runtime_binary()?;
-    // Stage 1 and we share the channel: speak only after the parent has our pid.
+    // The parent places us in the container's cgroup, then says Done (stage 1 and we share
+    // the channel, so we speak only after that). A new cgroup namespace is rooted there.
     chan.expect(&Msg::Done)?;
+    if cfg.namespaces.new.contains(CloneFlags::CLONE_NEWCGROUP) {
+        nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP).context("unsharing cgroup namespace")?;
+    }
     let spec = cfg.spec;
     let rcfg = RootfsConfig {
         spec,
