@@ -227,3 +227,35 @@ fn run_keep_leaves_a_stopped_container() {
     assert_eq!(c.status(), "stopped");
     c.delete().success();
 }
+
+#[test]
+fn kill_a_created_container() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("kill-created");
+    bundle.args(FOREVER);
+    let c = Container::create(&rt, &bundle, "kill-created");
+    c.kill("KILL").success();
+    c.wait_stopped();
+    c.delete().success();
+}
+
+#[test]
+fn concurrent_creates_of_one_id() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("race");
+    bundle.args(FOREVER);
+    let id = unique_name("race");
+    let outs: Vec<crate::support::Output> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| rt.cmd(&["create", "--bundle", bundle.path_str(), &id])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let c = Container::adopt(&rt, &id);
+    let winners = outs.iter().filter(|o| o.code == Some(0)).count();
+    assert_eq!(winners, 1, "exactly one create may win: {outs:#?}");
+    for out in outs.iter().filter(|o| o.code != Some(0)) {
+        assert_eq!(out.code, Some(1), "{out}");
+    }
+    assert_eq!(c.status(), "created");
+}

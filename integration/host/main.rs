@@ -12,6 +12,7 @@ mod hooks;
 mod lifecycle;
 mod log;
 mod namespaces;
+mod operations;
 mod process;
 mod rootfs;
 mod spec_cmd;
