@@ -15,5 +15,6 @@ mod namespaces;
 mod operations;
 mod process;
 mod rootfs;
+mod run_tty;
 mod spec_cmd;
 mod state_json;

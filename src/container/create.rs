@@ -1,5 +1,5 @@
 //! `create`: from a bundle to an init blocked on the exec FIFO, with its state recorded.
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -20,6 +20,9 @@ pub struct CreateOptions {
     pub id: String,
     pub bundle: PathBuf,
     pub console_socket: Option<PathBuf>,
+    /// `run` in the foreground: where the init sends the pty master when there is no
+    /// `--console-socket` (the runtime relays its own stdio).
+    pub local_console: Option<RawFd>,
     pub pid_file: Option<PathBuf>,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
@@ -52,6 +55,11 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     exec_fifo::make(&fifo)?;
     let fifo_fd = exec_fifo::hold(&fifo)?;
     let console = connect_console(&v, opts)?;
+    let console_fd = console.as_ref().map(|c| c.as_raw_fd()).or(if terminal(&v) {
+        opts.local_console
+    } else {
+        None
+    });
     let cfg = InitConfig {
         id: &opts.id,
         spec: &v.spec,
@@ -61,7 +69,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
         fifo: fifo_fd.as_raw_fd(),
-        console: console.as_ref().map(|c| c.as_raw_fd()),
+        console: console_fd,
         preserve_fds: opts.preserve_fds,
         close_in_child: vec![dir.lock_fd()],
     };
@@ -133,15 +141,18 @@ fn start_error(e: anyhow::Error) -> anyhow::Error {
     anyhow::anyhow!("unable to start container process: error during container init: {e:#}")
 }
 
-fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<OwnedFd>> {
-    let terminal = v
-        .spec
+fn terminal(v: &ValidatedSpec) -> bool {
+    v.spec
         .process()
         .as_ref()
         .and_then(|p| p.terminal())
-        .unwrap_or(false);
-    match (&opts.console_socket, terminal) {
+        .unwrap_or(false)
+}
+
+fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<OwnedFd>> {
+    match (&opts.console_socket, terminal(v)) {
         (Some(path), true) => Ok(Some(crate::terminal::connect_console_socket(path)?)),
+        (None, true) if opts.local_console.is_some() => Ok(None),
         (None, true) => anyhow::bail!(
             "process.terminal is true: a --console-socket is needed to hand over the pty"
         ),
