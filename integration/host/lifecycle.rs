@@ -251,9 +251,34 @@ fn concurrent_creates_of_one_id() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let c = Container::adopt(&rt, &id);
     let winners = outs.iter().filter(|o| o.code == Some(0)).count();
-    assert_eq!(winners, 1, "exactly one create may win: {outs:#?}");
+    // Inits of losers that wrongly succeeded share the winner's id and cgroups: kill them
+    // (they are this test's own) before anything can panic.
+    let state = rt.cmd(&["state", &id]);
+    let keep = if state.code == Some(0) {
+        state.json()["pid"].as_i64().unwrap_or(0) as i32
+    } else {
+        0
+    };
+    let leaked = crate::support::leftovers::kill_leaked_inits(&bundle.rootfs(), keep);
+    if state.code != Some(0) {
+        // No guard can take charge: remove the cgroups the lost containers left, then fail.
+        for dir in crate::support::procfs::find_cgroup_dirs_named(&id) {
+            let _ = std::fs::remove_dir(dir);
+        }
+        panic!(
+            "state unreadable after concurrent creates (killed {leaked:?}):\n{state}\n{outs:#?}"
+        );
+    }
+    let c = Container::adopt(&rt, &id);
+    assert_eq!(
+        winners, 1,
+        "exactly one create may win (killed {leaked:?}): {outs:#?}"
+    );
+    assert!(
+        leaked.is_empty(),
+        "inits outside the state file: {leaked:?}"
+    );
     for out in outs.iter().filter(|o| o.code != Some(0)) {
         assert_eq!(out.code, Some(1), "{out}");
     }
