@@ -100,15 +100,25 @@ fn run_detach_leaves_it_running() {
 fn kill_by_name_and_number() {
     let rt = Runtime::new();
     let bundle = Bundle::busybox("kill");
-    // PID 1 of a pid namespace ignores signals it has no handler for, so trap them.
+    // PID 1 of a pid namespace ignores signals it has no handler for, so trap them, and say
+    // when the trap is set (a signal sent before that would be lost).
     bundle.args(&[
         "sh",
         "-c",
-        "trap 'exit 0' TERM USR1; while :; do sleep 0.1; done",
+        "trap 'exit 0' TERM USR1; touch /dev/shm/trapped; while :; do sleep 0.1; done",
     ]);
     for signal in ["TERM", "SIGTERM", "15", "10", "KILL", "9"] {
         let c = Container::create(&rt, &bundle, "kill");
         c.start().success();
+        let marker = format!("/proc/{}/root/dev/shm/trapped", c.pid);
+        let trapped = (0..1000).any(|_| {
+            let seen = std::path::Path::new(&marker).exists();
+            if !seen {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            seen
+        });
+        assert!(trapped, "the container's shell never set its trap");
         c.kill(signal).success();
         c.wait_stopped();
         c.delete().success();
