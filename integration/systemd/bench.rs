@@ -58,7 +58,10 @@ fn measure(label: &'static str, binary: PathBuf, systemd: bool) -> Result<Figure
 #[ignore = "a benchmark: bench/systemd.sh runs it"]
 fn lifecycle_bench() {
     in_sandbox("bench::lifecycle_bench", || {
-        let shoji = PathBuf::from(env!("CARGO_BIN_EXE_shoji"));
+        // bench/systemd.sh passes `make build`'s binary; else the one cargo built.
+        let shoji = std::env::var_os("SHOJI_BENCH_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")));
         let configs = [
             ("shoji --systemd-cgroup", shoji.clone(), true),
             ("runc --systemd-cgroup", PathBuf::from(RUNC), true),

@@ -145,10 +145,7 @@ fn each_driver_rejects_the_others_path() {
                 .cmd_global(flags, &["create", "--bundle", b.path_str(), &id])
                 .failure();
             let line = out.one_line_error();
-            assert!(
-                line.contains(&format!("{cgroups_path:?}")) && line.contains(hint),
-                "{line}"
-            );
+            assert!(line.contains(cgroups_path) && line.contains(hint), "{line}");
             assert_no_leftovers(&rt, &id, &b);
             assert_shows(K8S_UNIT, &["LoadState=not-found"]);
             for h in SYSTEMD_MADE.iter().chain(&SHOJI_JOINED) {

@@ -47,7 +47,21 @@ pub fn prepare(cache: &Path) -> Result<Kernel> {
         unpack(&package, &root)?;
     }
     let release = only_entry(&root.join("lib/modules"))?;
+    prune_others(cache, &package)?;
     Ok(Kernel { root, release })
+}
+
+/// Removes kernels of earlier packages (each is ~200 MB) once a newer one is ready.
+fn prune_others(cache: &Path, keep: &str) -> Result<()> {
+    for entry in fs::read_dir(cache).with_context(|| format!("reading {cache:?}"))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with("linux-image-") && name != keep {
+            fs::remove_dir_all(&path)
+                .with_context(|| format!("removing the old kernel {path:?}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The concrete kernel package the backports metapackage depends on.
@@ -69,7 +83,7 @@ fn resolve_package() -> Result<String> {
 /// Download `package` and unpack it to `root` (through a temporary sibling, so a half-done
 /// unpack is never taken for a ready one).
 fn unpack(package: &str, root: &Path) -> Result<()> {
-    let tmp = root.with_extension("partial");
+    let tmp = root.with_file_name(format!("{package}.partial"));
     if tmp.exists() {
         fs::remove_dir_all(&tmp).with_context(|| format!("removing {tmp:?}"))?;
     }

@@ -39,6 +39,7 @@ vm_cases! {
     Direct direct_pause => "pause.sh" (120);
     Direct direct_delete => "delete.sh" (120);
     Direct direct_refusals => "refusals.sh" (120);
+    Direct direct_update => "update.sh" (120);
     Systemd systemd_cgroup2_controllers => "systemd_scope.sh" (60);
     Systemd systemd_resources => "resources.sh" (180);
     Systemd systemd_io_throttle => "io_throttle.sh" (120);
@@ -47,4 +48,5 @@ vm_cases! {
     Systemd systemd_pause => "pause.sh" (120);
     Systemd systemd_delete => "delete.sh" (120);
     Systemd systemd_refusals => "refusals.sh" (120);
+    Systemd systemd_update => "update.sh" (120);
 }

@@ -74,6 +74,8 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_init(&cfg)?;
+    // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.
+    drop(fifo_fd);
     guard.stage1 = Some(spawned.stage1);
     tracing::debug!("forked stage 1 (pid {})", spawned.stage1);
     let chan = &spawned.channel;

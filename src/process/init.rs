@@ -2,7 +2,7 @@
 use anyhow::{Context, Result};
 use nix::sched::CloneFlags;
 use nix::unistd::{fork, ForkResult};
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::sync::{Channel, Msg};
 use super::{attrs, exec_fifo, InitConfig};
@@ -38,10 +38,7 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
         .as_ref()
         .and_then(|l| l.time_offsets().as_ref())
     {
-        if cfg
-            .namespaces
-            .has_new(oci_spec::runtime::LinuxNamespaceType::Time)
-        {
+        if cfg.namespaces.has_new(LinuxNamespaceType::Time) {
             namespaces::write_time_offsets(offsets)?;
         }
     }
@@ -70,30 +67,7 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
         nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP).context("unsharing cgroup namespace")?;
     }
     let spec = cfg.spec;
-    let rcfg = RootfsConfig {
-        spec,
-        rootfs: cfg.rootfs,
-        no_pivot: cfg.no_pivot,
-        user_ns: cfg.namespaces.in_user_ns(),
-        cgroup_ns: cfg
-            .namespaces
-            .has_new(oci_spec::runtime::LinuxNamespaceType::Cgroup),
-    };
-    nix::unistd::chdir(cfg.bundle).with_context(|| format!("chdir to bundle {:?}", cfg.bundle))?;
-    rootfs::prepare(&rcfg)?;
-    set_names(spec)?;
-    // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.
-    chan.send(&Msg::RunHooks)?;
-    let state = match chan.recv()? {
-        Msg::State(s) => s,
-        other => anyhow::bail!("sync: expected state, got {other:?}"),
-    };
-    hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
-    tracing::debug!("init: createContainer hooks done");
-    rootfs::enter(&rcfg)?;
-    apply_sysctl(spec)?;
-    rootfs::finalize(&rcfg)?;
-    tracing::debug!("init: rootfs final");
+    let state = build_rootfs(cfg, chan)?;
     let process = spec.process().as_ref().context("process must be set")?;
     if process.terminal().unwrap_or(false) {
         let sock = cfg
@@ -114,6 +88,44 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
     exec_fifo::wait_for_start(cfg.fifo)?;
     hooks::run(spec.hooks(), Kind::StartContainer, &state)?;
     target.exec()
+}
+
+/// Mounts, the hooks that run around them, pivot_root; returns the state the hooks saw.
+/// Without a mount namespace of its own the container gets no mounts (they would land in the
+/// host's mount table, or the joined namespace's): the init only chroots into root.path.
+fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
+    let spec = cfg.spec;
+    let rcfg = RootfsConfig {
+        spec,
+        rootfs: cfg.rootfs,
+        no_pivot: cfg.no_pivot,
+        user_ns: cfg.namespaces.in_user_ns(),
+        cgroup_ns: cfg.namespaces.has_new(LinuxNamespaceType::Cgroup),
+    };
+    let own_mounts = cfg.namespaces.has_new(LinuxNamespaceType::Mount);
+    nix::unistd::chdir(cfg.bundle).with_context(|| format!("chdir to bundle {:?}", cfg.bundle))?;
+    if own_mounts {
+        rootfs::prepare(&rcfg)?;
+    }
+    set_names(spec)?;
+    // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.
+    chan.send(&Msg::RunHooks)?;
+    let state = match chan.recv()? {
+        Msg::State(s) => s,
+        other => anyhow::bail!("sync: expected state, got {other:?}"),
+    };
+    hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
+    if own_mounts {
+        rootfs::enter(&rcfg)?;
+        apply_sysctl(spec)?;
+        rootfs::finalize(&rcfg)?;
+    } else {
+        nix::unistd::chroot(cfg.rootfs).with_context(|| format!("chroot to {:?}", cfg.rootfs))?;
+        nix::unistd::chdir("/").context("chdir to / in the rootfs")?;
+        apply_sysctl(spec)?;
+    }
+    tracing::debug!("init: rootfs final");
+    Ok(state)
 }
 
 /// Until execve, /proc/PID/exe of this process is the host's shoji binary; a process in the

@@ -33,8 +33,7 @@ pub struct InitConfig<'a> {
     pub namespaces: &'a NamespacePlan,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
-    /// The exec FIFO, opened O_PATH by the parent: the init may not be able to reach the
-    /// state dir (a user namespace's root is not the host's root; pivot_root hides it).
+    /// The exec FIFO, opened by the parent (see exec_fifo.rs for why the init does not open it).
     pub fifo: RawFd,
     /// The connected `--console-socket`, when process.terminal is set.
     pub console: Option<RawFd>,

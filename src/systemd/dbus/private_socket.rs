@@ -32,7 +32,10 @@ pub(super) fn builder() -> Result<zbus::blocking::connection::Builder<'static>> 
     )?)
 }
 
-/// The SASL EXTERNAL exchange of the D-Bus spec, without fd passing (none is needed).
+/// The SASL EXTERNAL exchange of the D-Bus spec. NEGOTIATE_UNIX_FD and BEGIN go in one write
+/// and the answer to the first is awaited: then systemd has processed BEGIN before the first
+/// message arrives. Sent right behind BEGIN, that message would sit unread in systemd's auth
+/// buffer (systemd 252 dispatches it only on the next socket event), and the call would hang.
 fn authenticate(stream: &mut UnixStream) -> Result<String> {
     let uid: String = nix::unistd::geteuid()
         .to_string()
@@ -40,18 +43,28 @@ fn authenticate(stream: &mut UnixStream) -> Result<String> {
         .map(|b| format!("{b:02x}"))
         .collect();
     stream.write_all(format!("\0AUTH EXTERNAL {uid}\r\n").as_bytes())?;
+    let ok = read_line(stream)?;
+    let Some(guid) = ok.strip_prefix("OK ") else {
+        bail!("systemd refused: {ok:?}");
+    };
+    stream.write_all(b"NEGOTIATE_UNIX_FD\r\nBEGIN\r\n")?;
+    // AGREE_UNIX_FD or ERROR: either way the line after it, BEGIN, is processed.
+    let answer = read_line(stream)?;
+    if !(answer == "AGREE_UNIX_FD" || answer.starts_with("ERROR")) {
+        bail!("unexpected answer {answer:?} to NEGOTIATE_UNIX_FD");
+    }
+    Ok(guid.to_string())
+}
+
+/// One `\r\n`-terminated line of the auth exchange, byte by byte (nothing may be over-read).
+fn read_line(stream: &mut UnixStream) -> Result<String> {
     let mut line = Vec::new();
     let mut byte = [0u8];
     while !line.ends_with(b"\r\n") {
         stream.read_exact(&mut byte)?;
         line.push(byte[0]);
     }
-    let line = String::from_utf8_lossy(&line);
-    let Some(guid) = line.trim_end().strip_prefix("OK ") else {
-        bail!("systemd refused: {:?}", line.trim_end());
-    };
-    stream.write_all(b"BEGIN\r\n")?;
-    Ok(guid.to_string())
+    Ok(String::from_utf8_lossy(&line).trim_end().to_string())
 }
 
 #[derive(Debug)]
