@@ -40,13 +40,8 @@ fn created_init_has_not_run_the_process_yet() {
     );
     c.start().success();
     // start returns once the FIFO is released; the exec itself follows asynchronously.
-    let exec_seen = (0..1000).any(|_| {
-        let cmdline = procfs::read(format!("/proc/{}/cmdline", c.pid));
-        let done = cmdline.starts_with("sleep\0");
-        if !done {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        done
+    let exec_seen = procfs::wait_until(|| {
+        procfs::read(format!("/proc/{}/cmdline", c.pid)).starts_with("sleep\0")
     });
     assert!(exec_seen, "init never exec'ed the process");
 }
@@ -111,13 +106,7 @@ fn kill_by_name_and_number() {
         let c = Container::create(&rt, &bundle, "kill");
         c.start().success();
         let marker = format!("/proc/{}/root/dev/shm/trapped", c.pid);
-        let trapped = (0..1000).any(|_| {
-            let seen = std::path::Path::new(&marker).exists();
-            if !seen {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            seen
-        });
+        let trapped = procfs::wait_until(|| std::path::Path::new(&marker).exists());
         assert!(trapped, "the container's shell never set its trap");
         c.kill(signal).success();
         c.wait_stopped();
@@ -161,17 +150,13 @@ fn kill_all_reaches_every_process() {
 }
 
 fn wait_for_procs(procs_file: &std::path::Path, count: usize) -> Vec<i32> {
-    for _ in 0..500 {
-        let pids: Vec<i32> = procfs::read(procs_file)
-            .lines()
-            .filter_map(|l| l.parse().ok())
-            .collect();
-        if pids.len() >= count {
-            return pids;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{procs_file:?} never held {count} processes");
+    let pids = || -> Vec<i32> {
+        let text = procfs::read(procs_file);
+        text.lines().filter_map(|l| l.parse().ok()).collect()
+    };
+    let filled = procfs::wait_until(|| pids().len() >= count);
+    assert!(filled, "{procs_file:?} never held {count} processes");
+    pids()
 }
 
 #[test]
