@@ -14,3 +14,4 @@ pub mod state;
 pub mod sys;
 pub mod systemd;
 pub mod terminal;
+pub mod terminal_relay;

@@ -14,5 +14,6 @@ mod log;
 mod namespaces;
 mod process;
 mod rootfs;
+mod run_tty;
 mod spec_cmd;
 mod state_json;

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxResources, Spec};
 use serde::{Deserialize, Serialize};
@@ -88,8 +88,7 @@ pub fn plan(spec: &Spec, id: &str, systemd: bool) -> Result<CgroupLocation> {
     };
     let mounts = mode::mounts()?;
     if systemd {
-        // Wired to `crate::systemd::location(cgroups_path, id, mounts.mode)` once it lands.
-        bail!("systemd cgroup driver is not built yet");
+        return crate::systemd::location(cgroups_path, id, mounts.mode);
     }
     let own = path::parse_proc_cgroup(&files::read("/proc/self/cgroup".as_ref())?);
     cgroupfs_location(cgroups_path, id, mounts, &own)
@@ -126,8 +125,7 @@ pub fn cgroupfs_location(
 pub fn driver(loc: &CgroupLocation) -> Result<Box<dyn CgroupDriver>> {
     match loc.driver {
         DriverKind::Cgroupfs => Ok(Box::new(cgroupfs::CgroupfsDriver::new(loc.clone())?)),
-        // Wired by the lead to the systemd driver (src/systemd/) once it lands.
-        DriverKind::Systemd => bail!("systemd cgroup driver is not built yet"),
+        DriverKind::Systemd => Ok(Box::new(crate::systemd::SystemdDriver::new(loc.clone())?)),
     }
 }
 
@@ -146,6 +144,7 @@ pub mod resources;
 pub mod resources_v2;
 mod stats;
 mod stats_v2;
+pub mod warmup;
 
 #[cfg(test)]
 mod real_tests;

@@ -67,14 +67,18 @@ pub struct ExecArgs {
 }
 
 pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
+    // runc's prefix for every failure before the process runs.
+    let pid = start(g, &a).context("exec failed")?;
+    if a.detach {
+        return Ok(0);
+    }
+    super::run::wait_for(pid)
+}
+
+fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<nix::unistd::Pid> {
     let store = Store::new(&g.root)?;
-    if a.apparmor.is_some() && !std::path::Path::new("/sys/kernel/security/apparmor").exists() {
-        bail!("--apparmor was given but apparmor is not enabled on this host");
-    }
-    if a.process_label.is_some() && !std::path::Path::new("/sys/fs/selinux/enforce").exists() {
-        bail!("--process-label was given but selinux is not enabled on this host");
-    }
-    let process = build_process(&a, &store)?;
+    let process = build_process(a, &store)?;
+    refuse_lsm_labels(&process)?;
     if !a.detach {
         nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     }
@@ -87,20 +91,21 @@ pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
         ignore_paused: a.ignore_paused,
         sub_cgroup: a.cgroup.clone(),
     };
-    let pid = exec(&store, &opts)?;
-    if a.detach {
-        return Ok(0);
-    }
-    super::run::wait_for(pid)
+    exec(&store, &opts)
 }
 
 fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     if let Some(path) = &a.process {
         let data = std::fs::read(path).with_context(|| format!("reading process {path:?}"))?;
-        return serde_json::from_slice(&data).with_context(|| format!("parsing process {path:?}"));
+        let p: Process =
+            serde_json::from_slice(&data).with_context(|| format!("parsing process {path:?}"))?;
+        if p.args().as_ref().is_none_or(|a| a.is_empty()) {
+            bail!("process args cannot be empty (in {path:?})");
+        }
+        return Ok(p);
     }
     if a.command.is_empty() {
-        bail!("exec needs a command (or --process)");
+        bail!("process args cannot be empty");
     }
     let (record, _) = store.peek(&a.id)?;
     let mut p = record.config.process().clone().unwrap_or_default();
@@ -129,8 +134,42 @@ fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     if a.no_new_privs {
         p.set_no_new_privileges(Some(true));
     }
+    if a.apparmor.is_some() {
+        p.set_apparmor_profile(a.apparmor.clone());
+    }
+    if a.process_label.is_some() {
+        p.set_selinux_label(a.process_label.clone());
+    }
     add_caps(&mut p, &a.cap)?;
     Ok(p)
+}
+
+/// shoji applies no LSM label yet, so a requested one is refused rather than silently dropped;
+/// the message says whether the host could have honoured it at all.
+fn refuse_lsm_labels(p: &Process) -> Result<()> {
+    let wanted = [
+        (
+            p.apparmor_profile(),
+            "apparmor profile",
+            "/sys/module/apparmor/parameters/enabled",
+        ),
+        (
+            p.selinux_label(),
+            "selinux label",
+            "/sys/fs/selinux/enforce",
+        ),
+    ];
+    for (label, what, probe) in wanted {
+        let Some(label) = label.as_deref().filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let lsm = what.split(' ').next().unwrap_or(what);
+        if !std::path::Path::new(probe).exists() {
+            bail!("{what} {label:?} is specified, but {lsm} is disabled or not supported on this host");
+        }
+        bail!("{what} {label:?} is specified, but shoji does not apply {lsm} labels");
+    }
+    Ok(())
 }
 
 fn parse_user(u: &str) -> Result<(u32, Option<u32>)> {

@@ -120,9 +120,7 @@ fn from_flags(a: &UpdateArgs) -> Result<LinuxResources> {
     if let Some(w) = a.blkio_weight {
         res.insert("blockIO".into(), json!({"weight": w}));
     }
-    if res.is_empty() {
-        bail!("update needs at least one resource flag or -r");
-    }
+    // No flag at all is a no-op that succeeds, as in runc.
     serde_json::from_value(Value::Object(res)).context("building resources from flags")
 }
 

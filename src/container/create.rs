@@ -1,5 +1,5 @@
 //! `create`: from a bundle to an init blocked on the exec FIFO, with its state recorded.
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -20,6 +20,9 @@ pub struct CreateOptions {
     pub id: String,
     pub bundle: PathBuf,
     pub console_socket: Option<PathBuf>,
+    /// `run` in the foreground: where the init sends the pty master when there is no
+    /// `--console-socket` (the runtime relays its own stdio).
+    pub local_console: Option<RawFd>,
     pub pid_file: Option<PathBuf>,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
@@ -35,48 +38,71 @@ pub struct Created {
 
 pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     crate::state::validate_id(&opts.id)?;
+    let _warmup = cgroups::warmup::start();
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
     crate::rootfs::validate(&v.spec, opts.no_pivot)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
+    tracing::debug!(
+        "planned cgroup {:?} ({:?} driver)",
+        location.path,
+        location.driver
+    );
     let mut guard = CreateGuard::default();
     let dir = guard.dir.insert(store.create(&opts.id)?);
     let fifo = dir.fifo_path();
     exec_fifo::make(&fifo)?;
+    let fifo_fd = exec_fifo::hold(&fifo)?;
     let console = connect_console(&v, opts)?;
+    let console_fd = console.as_ref().map(|c| c.as_raw_fd()).or(if terminal(&v) {
+        opts.local_console
+    } else {
+        None
+    });
     let cfg = InitConfig {
         id: &opts.id,
         spec: &v.spec,
         rootfs: &v.rootfs,
+        bundle: &v.bundle,
         namespaces: &ns,
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
-        fifo: &fifo,
-        console: console.as_ref().map(|c| c.as_raw_fd()),
+        fifo: fifo_fd.as_raw_fd(),
+        console: console_fd,
         preserve_fds: opts.preserve_fds,
         close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_init(&cfg)?;
+    // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.
+    drop(fifo_fd);
     guard.stage1 = Some(spawned.stage1);
+    tracing::debug!("forked stage 1 (pid {})", spawned.stage1);
     let chan = &spawned.channel;
-    // The cgroup exists and holds stage 1 before any namespace is made (cgroup ns root).
+    let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
+    guard.init = Some(init);
+    tracing::debug!("init forked (pid {init})");
+    // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
+    // container code runs outside the limits.
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
     let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
     driver
-        .create(spawned.stage1, resources)
+        .create(init, resources)
         .context("unable to apply cgroup configuration")?;
-    let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
-    guard.init = Some(init);
+    chan.send(&Msg::Done)?;
+    tracing::debug!("cgroup created");
     let mut record = new_record(&opts.id, &v, init, location)?;
     // prestart and createRuntime: in the runtime namespace, after the mounts, before pivot.
     chan.expect(&Msg::RunHooks).map_err(start_error)?;
-    let creating = serde_json::to_string(&record.view_with(Status::Creating))?;
-    hooks::run(v.spec.hooks(), Kind::Prestart, &creating)?;
-    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &creating)?;
+    tracing::debug!("init mounted the rootfs");
+    // Every hook of create sees status "created", as runtime-tools' hooks_stdin and crun
+    // expect (the spec's "creating" is not observable by clients).
     let created = serde_json::to_string(&record.view_with(Status::Created))?;
+    hooks::run(v.spec.hooks(), Kind::Prestart, &created)?;
+    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &created)?;
     chan.send(&Msg::State(created))?;
     chan.expect(&Msg::Ready).map_err(start_error)?;
+    tracing::debug!("init is ready and waits on the exec fifo");
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
     let dir = guard.dir.as_ref().expect("state dir is held");
     dir.save(&record)?;
@@ -87,14 +113,13 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     Ok(Created { record, dir })
 }
 
-/// Stage 1's part: go, id maps for a new user namespace, the init's pid; then reap stage 1.
+/// Stage 1's part: id maps for a new user namespace, the init's pid; then reap stage 1.
 fn bring_up_init(
     chan: &Channel,
     v: &ValidatedSpec,
     ns: &namespaces::NamespacePlan,
     stage1: Pid,
 ) -> Result<Pid> {
-    chan.send(&Msg::Go)?;
     let mut msg = chan.recv()?;
     if ns.new_user && msg == Msg::MapIds {
         let linux = v.spec.linux().as_ref().context("linux section")?;
@@ -110,7 +135,6 @@ fn bring_up_init(
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
     waitpid(stage1, None).context("waiting for stage 1")?;
-    chan.send(&Msg::Done)?;
     Ok(init)
 }
 
@@ -119,15 +143,18 @@ fn start_error(e: anyhow::Error) -> anyhow::Error {
     anyhow::anyhow!("unable to start container process: error during container init: {e:#}")
 }
 
-fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<OwnedFd>> {
-    let terminal = v
-        .spec
+fn terminal(v: &ValidatedSpec) -> bool {
+    v.spec
         .process()
         .as_ref()
         .and_then(|p| p.terminal())
-        .unwrap_or(false);
-    match (&opts.console_socket, terminal) {
+        .unwrap_or(false)
+}
+
+fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<OwnedFd>> {
+    match (&opts.console_socket, terminal(v)) {
         (Some(path), true) => Ok(Some(crate::terminal::connect_console_socket(path)?)),
+        (None, true) if opts.local_console.is_some() => Ok(None),
         (None, true) => anyhow::bail!(
             "process.terminal is true: a --console-socket is needed to hand over the pty"
         ),

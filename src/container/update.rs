@@ -28,7 +28,7 @@ pub fn update(store: &Store, id: &str, delta: &LinuxResources) -> Result<()> {
         if let Err(undo) = driver.update(&old) {
             tracing::warn!("restoring previous limits after a failed update: {undo:#}");
         }
-        return Err(e);
+        return Err(e).context("unable to apply cgroup configuration");
     }
     let merged = merge(&current, delta)?;
     let mut linux = record.config.linux().clone().unwrap_or_default();

@@ -81,6 +81,10 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
     for fd in &cfg.close_in_child {
         let _ = nix::unistd::close(*fd);
     }
+    // Non-dumpable before the first setns, so no process of the container can ptrace us or
+    // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
+    // is inherited by stage 2 and reset by its execve.
+    super::init::hide_runtime_binary()?;
     // The parent moves us into the container's cgroup first: stage 2 is born there.
     chan.expect(&Msg::Go)?;
     namespaces::join_all(plan)?;
@@ -100,9 +104,12 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
 }
 
 fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {
-    super::init::hide_runtime_binary()?;
     let process = cfg.process;
-    if process.terminal().unwrap_or(false) {
+    // Its own session, as runc's exec processes: a signal for the caller's terminal session
+    // must not reach into the container. setup_pty makes the session itself.
+    if !process.terminal().unwrap_or(false) {
+        nix::unistd::setsid().context("setsid")?;
+    } else {
         let sock = cfg
             .console
             .context("--tty needs a --console-socket to hand over the pty")?;
