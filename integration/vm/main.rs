@@ -5,10 +5,15 @@
 //! Each mode boots once per test binary run and runs all of its cases in that boot; each
 //! #[test] then asserts its own case. Modes: `direct` (no systemd, cgroup2 mounted by hand,
 //! the cgroupfs driver) and `systemd` (systemd as PID 1, `--systemd-cgroup`).
+//! A case is a bash script in `cases/`, run in the guest after `guest/lib.sh` (assertion and
+//! bundle helpers; `$MODE` picks the driver and the cgroup path to check) with a scratch
+//! directory `$ART`; it prints `ok: …` per check and `FAIL: …` on the first miss.
+//!
 //! One-time setup (the kernel, unpacked into /var/cache/shoji-vm or $SHOJI_VM_CACHE) needs
-//! qemu-system-x86, busybox-static, kmod, xz-utils and jq installed (see .ci/run).
-//! `SHOJI_RUNTIME=/usr/sbin/runc cargo test --test vm` runs the same cases against another
-//! runtime, to tell a case's mistake from shoji's.
+//! qemu-system-x86 (bookworm-backports), busybox-static, kmod, xz-utils and jq installed, and
+//! the guest uses the host's systemd and dbus (see .ci/run). `cargo test --test vm -- oom`
+//! boots with only the matching cases; `SHOJI_RUNTIME=/usr/sbin/runc cargo test --test vm`
+//! runs the same cases against another runtime, to tell a case's mistake from shoji's.
 mod batch;
 mod boot;
 mod initramfs;
