@@ -15,4 +15,3 @@ pub mod state;
 pub mod sys;
 pub mod systemd;
 pub mod terminal;
-pub mod terminal_relay;
