@@ -5,7 +5,7 @@ new_bundle $id
 cfg $id '.process.args = ["sh", "-c", "sleep 1000 & sleep 1001 & sleep 1002"]'
 run_detached $id
 d=$(cg_dir $id)
-wait_for 60 test "$(grep -c . $d/cgroup.procs)" -ge 3
+wait_for 30 eval "test \$(grep -c . $d/cgroup.procs) -ge 3"
 pids=$(cat $d/cgroup.procs | tr '\n' ' ')
 echo "processes in $d: $pids"
 shoji delete --force $id
@@ -35,11 +35,11 @@ new_bundle $id-all
 cfg $id-all '.process.args = ["sh", "-c", "trap \"\" TERM; sleep 1000 & sleep 1001 & wait"]'
 run_detached $id-all
 d=$(cg_dir $id-all)
-wait_for 60 test "$(grep -c . $d/cgroup.procs)" -ge 3
+wait_for 30 eval "test \$(grep -c . $d/cgroup.procs) -ge 3"
 shoji kill --all $id-all KILL
-wait_for 30 test -z "$(cat $d/cgroup.procs)"
+wait_for 30 eval "test -z \"\$(cat $d/cgroup.procs)\""
 echo "ok: $d/cgroup.procs is empty after kill --all"
-wait_for 30 test "$(state_of $id-all status)" = stopped
+wait_for 30 eval "test \$(state_of $id-all status) = stopped"
 shoji delete $id-all
 [ ! -e "$d" ] || fail "$d still exists after delete"
 echo "ok: $d is gone"

@@ -8,8 +8,7 @@ run_detached $id
 d=$(cg_dir $id)
 pid=$(state_of $id pid)
 utime() { awk '{ print $14 }' /proc/$pid/stat; }
-# (generous bounds: under TCG on a loaded host the busy loop's fork of sleep can crawl)
-wait_for 120 test "$(grep -c . $d/cgroup.procs)" -ge 2
+wait_for 30 eval "test \$(grep -c . $d/cgroup.procs) -ge 2"
 shoji pause $id
 expect_file "$d/cgroup.freeze" 1
 wait_for 60 grep -qx 'frozen 1' "$d/cgroup.events"
