@@ -41,7 +41,7 @@ vm_cases! {
     Direct direct_io_throttle => "io_throttle.sh" (120);
     Direct direct_oom => "oom.sh" (180);
     Direct direct_devices => "devices.sh" (120);
-    Direct direct_pause => "pause.sh" (120);
+    Direct direct_pause => "pause.sh" (300);
     Direct direct_delete => "delete.sh" (120);
     Direct direct_refusals => "refusals.sh" (120);
     Direct direct_update => "update.sh" (120);
@@ -51,7 +51,7 @@ vm_cases! {
     Systemd systemd_io_throttle => "io_throttle.sh" (120);
     Systemd systemd_oom => "oom.sh" (180);
     Systemd systemd_devices => "devices.sh" (120);
-    Systemd systemd_pause => "pause.sh" (120);
+    Systemd systemd_pause => "pause.sh" (300);
     Systemd systemd_delete => "delete.sh" (120);
     Systemd systemd_refusals => "refusals.sh" (120);
     Systemd systemd_update => "update.sh" (120);
