@@ -5,6 +5,7 @@ pub mod cli;
 pub mod container;
 pub mod hooks;
 pub mod logging;
+pub mod mountinfo;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;

@@ -6,7 +6,8 @@ use anyhow::{bail, Context, Result};
 use oci_spec::runtime::{Capabilities, Process};
 
 use super::GlobalArgs;
-use crate::container::exec::{exec, ExecOptions};
+use crate::container::console_relay::relay_until_exit;
+use crate::container::exec::{exec, ExecOptions, Started};
 use crate::state::Store;
 
 #[derive(clap::Args, Debug)]
@@ -67,14 +68,21 @@ pub struct ExecArgs {
 }
 
 pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
+    // runc's prefix for every failure before the process runs.
+    let started = start(g, &a).context("exec failed")?;
+    if a.detach {
+        return Ok(0);
+    }
+    match started.relay {
+        Some(master) => relay_until_exit(master, started.pid),
+        None => super::run::wait_for(started.pid),
+    }
+}
+
+fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<Started> {
     let store = Store::new(&g.root)?;
-    if a.apparmor.is_some() && !std::path::Path::new("/sys/kernel/security/apparmor").exists() {
-        bail!("--apparmor was given but apparmor is not enabled on this host");
-    }
-    if a.process_label.is_some() && !std::path::Path::new("/sys/fs/selinux/enforce").exists() {
-        bail!("--process-label was given but selinux is not enabled on this host");
-    }
-    let process = build_process(&a, &store)?;
+    let process = build_process(a, &store)?;
+    refuse_lsm_labels(&process)?;
     if !a.detach {
         nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     }
@@ -86,29 +94,29 @@ pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
         preserve_fds: a.preserve_fds,
         ignore_paused: a.ignore_paused,
         sub_cgroup: a.cgroup.clone(),
+        detach: a.detach,
     };
-    let pid = exec(&store, &opts)?;
-    if a.detach {
-        return Ok(0);
-    }
-    super::run::wait_for(pid)
+    exec(&store, &opts)
 }
 
 fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     if let Some(path) = &a.process {
         let data = std::fs::read(path).with_context(|| format!("reading process {path:?}"))?;
-        return serde_json::from_slice(&data).with_context(|| format!("parsing process {path:?}"));
+        let p: Process =
+            serde_json::from_slice(&data).with_context(|| format!("parsing process {path:?}"))?;
+        if p.args().as_ref().is_none_or(|a| a.is_empty()) {
+            bail!("process args cannot be empty (in {path:?})");
+        }
+        return Ok(p);
     }
     if a.command.is_empty() {
-        bail!("exec needs a command (or --process)");
+        bail!("process args cannot be empty");
     }
     let (record, _) = store.peek(&a.id)?;
     let mut p = record.config.process().clone().unwrap_or_default();
     p.set_args(Some(a.command.clone()));
     p.set_terminal(Some(a.tty));
-    let mut env = p.env().clone().unwrap_or_default();
-    env.extend(a.env.iter().cloned());
-    p.set_env(Some(env));
+    p.set_env(Some(with_env(p.env().clone().unwrap_or_default(), &a.env)));
     if let Some(cwd) = &a.cwd {
         p.set_cwd(cwd.clone());
     }
@@ -129,8 +137,53 @@ fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     if a.no_new_privs {
         p.set_no_new_privileges(Some(true));
     }
+    if a.apparmor.is_some() {
+        p.set_apparmor_profile(a.apparmor.clone());
+    }
+    if a.process_label.is_some() {
+        p.set_selinux_label(a.process_label.clone());
+    }
     add_caps(&mut p, &a.cap)?;
     Ok(p)
+}
+
+/// shoji applies no LSM label yet, so a requested one is refused rather than silently dropped;
+/// the message says whether the host could have honoured it at all.
+fn refuse_lsm_labels(p: &Process) -> Result<()> {
+    let wanted = [
+        (
+            p.apparmor_profile(),
+            "apparmor profile",
+            "/sys/module/apparmor/parameters/enabled",
+        ),
+        (
+            p.selinux_label(),
+            "selinux label",
+            "/sys/fs/selinux/enforce",
+        ),
+    ];
+    for (label, what, probe) in wanted {
+        let Some(label) = label.as_deref().filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let lsm = what.split(' ').next().unwrap_or(what);
+        if !std::path::Path::new(probe).exists() {
+            bail!("{what} {label:?} is specified, but {lsm} is disabled or not supported on this host");
+        }
+        bail!("{what} {label:?} is specified, but shoji does not apply {lsm} labels");
+    }
+    Ok(())
+}
+
+/// `-e KEY=VALUE` replaces the container's KEY rather than adding a second one (getenv
+/// would find the first, old, value), as runc's does.
+fn with_env(mut env: Vec<String>, extra: &[String]) -> Vec<String> {
+    for kv in extra {
+        let key = kv.split('=').next().unwrap_or(kv);
+        env.retain(|old| old.split('=').next() != Some(key));
+        env.push(kv.clone());
+    }
+    env
 }
 
 fn parse_user(u: &str) -> Result<(u32, Option<u32>)> {
@@ -167,4 +220,16 @@ fn add_caps(p: &mut Process, caps: &[String]) -> Result<()> {
     c.set_permitted(merge(c.permitted()));
     p.set_capabilities(Some(c));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_flags_replace_keys() {
+        let base = vec!["PATH=/bin".to_string(), "TERM=xterm".to_string()];
+        let extra = ["TERM=dumb".to_string(), "NEW=1".to_string()];
+        assert_eq!(with_env(base, &extra), ["PATH=/bin", "TERM=dumb", "NEW=1"]);
+    }
 }

@@ -1,5 +1,7 @@
 //! `shoji run`: create + start; without `--detach`, wait for the process, forward signals to
 //! it, return its exit status (128+signal when killed) and delete it unless `--keep`.
+use std::os::fd::AsRawFd;
+
 use anyhow::{Context, Result};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -7,7 +9,7 @@ use nix::unistd::Pid;
 
 use super::create::CreateArgs;
 use super::GlobalArgs;
-use crate::container::{create::create, delete::delete, start::start};
+use crate::container::{console_relay, create::create, delete::delete, start::start};
 use crate::state::Store;
 
 #[derive(clap::Args, Debug)]
@@ -38,9 +40,28 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
         // The init is our grandchild; as subreaper we can wait for it.
         nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     }
-    let created = create(&store, &a.create.options(g))?;
+    let mut opts = a.create.options(g);
+    // In the foreground without --console-socket we are the console socket (as runc).
+    let local = match (a.detach, &opts.console_socket) {
+        (false, None) => Some(console_relay::socket_pair()?),
+        _ => None,
+    };
+    opts.local_console = local.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
+    let created = create(&store, &opts)?;
     let init = Pid::from_raw(created.record.init_pid);
     drop(created.dir); // start takes the lock itself
+    let wants_tty = created
+        .record
+        .config
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false);
+    // The init sent the pty master before it reported ready.
+    let master = match &local {
+        Some((ours, _)) if wants_tty => Some(console_relay::receive_master(ours)?),
+        _ => None,
+    };
     if a.detach {
         start(&store, &a.create.id)?;
         return Ok(0);
@@ -49,15 +70,19 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
     let set = forwarded_set();
     set.thread_block().context("blocking signals")?;
     let started = start(&store, &a.create.id);
-    let code = match started {
-        Ok(()) => wait_forwarding(init, &set)?,
-        Err(e) => {
+    tracing::debug!("started");
+    let code = match (started, master) {
+        (Ok(()), Some(master)) => console_relay::relay_until_exit(master, init)?,
+        (Ok(()), None) => wait_forwarding(init, &set)?,
+        (Err(e), _) => {
             let _ = delete(&store, &a.create.id, true);
             return Err(e);
         }
     };
+    tracing::debug!("container process exited with {code}");
     if !a.keep {
         delete(&store, &a.create.id, true)?;
+        tracing::debug!("deleted");
     }
     Ok(code)
 }

@@ -15,13 +15,13 @@ pub struct UpdateArgs {
     #[arg(short = 'r', long)]
     pub resources: Option<String>,
     /// Memory limit (in bytes, or with a k/m/g suffix)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub memory: Option<String>,
     /// Memory reservation or soft_limit (in bytes)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub memory_reservation: Option<String>,
     /// Total memory usage (memory + swap); set '-1' to enable unlimited swap
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// CPU shares (relative weight vs. other containers)
     #[arg(long, alias = "cpu-share")]
@@ -120,9 +120,7 @@ fn from_flags(a: &UpdateArgs) -> Result<LinuxResources> {
     if let Some(w) = a.blkio_weight {
         res.insert("blockIO".into(), json!({"weight": w}));
     }
-    if res.is_empty() {
-        bail!("update needs at least one resource flag or -r");
-    }
+    // No flag at all is a no-op that succeeds, as in runc.
     serde_json::from_value(Value::Object(res)).context("building resources from flags")
 }
 

@@ -1,10 +1,16 @@
-//! The exec FIFO: `create` leaves the init blocked opening it for writing; `start` opens it for
-//! reading, which releases the init to exec. The init inherits an O_PATH fd the parent took,
-//! because the state directory is not visible (or not reachable) from inside the container.
-use std::fs::File;
+//! The exec FIFO: `create` leaves the init blocked reading it; `start` writes one byte, which
+//! releases the init to exec, and removes the FIFO (the status leaves `created`).
+//!
+//! The init reads from an O_RDWR fd the parent opened and it inherited: opening a FIFO
+//! read-write never blocks, needs no path (the state dir is hidden or unreachable from inside
+//! the container, and /proc may not be mounted there), and keeps a reader alive exactly as long
+//! as the init lives — so `start`'s non-blocking open fails at once if the init died, instead of
+//! hanging.
 use std::io::{Read, Write};
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use nix::fcntl::{open, OFlag};
@@ -23,33 +29,52 @@ pub fn make(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// In the parent, before the init is forked (it inherits the fd).
+/// In the parent, before the init is forked (it inherits the fd; the parent drops its copy).
 pub fn hold(path: &Path) -> Result<OwnedFd> {
-    let fd = open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+    let fd = open(path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
         .with_context(|| format!("opening exec fifo {path:?}"))?;
     // SAFETY: open returned a fresh fd that nothing else owns.
-    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// In the init, last step before execve: blocks until `start` opens the other end.
+/// In the init, last step before execve: blocks until `start` writes.
 pub fn wait_for_start(held: RawFd) -> Result<()> {
-    let magic = format!("/proc/self/fd/{held}");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&magic)
-        .context("opening exec fifo for writing")?;
-    f.write_all(b"0").context("writing exec fifo")?;
-    Ok(())
+    // SAFETY: the fd was inherited from the parent for this purpose; the File closes it.
+    let mut f = unsafe { std::fs::File::from_raw_fd(held) };
+    let mut buf = [0u8; 1];
+    f.read_exact(&mut buf).context("reading exec fifo")
 }
 
-/// In `start`: release the init and remove the FIFO (status leaves `created`).
-pub fn release(path: &Path) -> Result<()> {
-    let mut f = File::open(path).with_context(|| format!("opening exec fifo {path:?}"))?;
-    let mut buf = [0u8; 1];
-    let n = f.read(&mut buf).context("reading exec fifo")?;
-    std::fs::remove_file(path).with_context(|| format!("removing {path:?}"))?;
-    if n == 0 {
-        anyhow::bail!("container init exited before start");
+/// The write side without blocking; None when nobody reads (ENXIO): the init has exec'd
+/// (its fd is close-on-exec) or died.
+fn open_writer(path: &Path) -> Result<Option<std::fs::File>> {
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    match opened {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("opening exec fifo {path:?}")),
     }
-    Ok(())
 }
+
+/// In `start`: release the init, wait (bounded) until it has exec'd the container process —
+/// so that, as with runc, the process runs when `start` returns and a signal sent right after
+/// reaches it, not the init — and remove the FIFO.
+pub fn release(path: &Path) -> Result<()> {
+    let Some(mut f) = open_writer(path)? else {
+        anyhow::bail!("container init exited before start");
+    };
+    f.write_all(b"0").context("writing exec fifo")?;
+    drop(f);
+    let deadline = Instant::now() + EXEC_WAIT;
+    while open_writer(path)?.is_some() && Instant::now() < deadline {
+        std::thread::sleep(EXEC_POLL);
+    }
+    std::fs::remove_file(path).with_context(|| format!("removing {path:?}"))
+}
+
+/// How long `start` waits for the init to exec (startContainer hooks run before it).
+const EXEC_WAIT: Duration = Duration::from_secs(10);
+const EXEC_POLL: Duration = Duration::from_micros(100);

@@ -136,7 +136,9 @@ fn create_node(root: &Root, node: &Node, user_ns: bool) -> Result<()> {
     }
     let fd = open_node(&parent, name, OFlag::O_PATH | OFlag::O_NOFOLLOW, 0)?;
     let st = fstat(fd.as_raw_fd()).map_err(errno_error)?;
-    if st.st_mode & libc::S_IFMT != node.kind.bits() || st.st_rdev != dev {
+    // A FIFO has no device number, whatever major:minor the spec gave.
+    let want_rdev = if node.kind == SFlag::S_IFIFO { 0 } else { dev };
+    if st.st_mode & libc::S_IFMT != node.kind.bits() || st.st_rdev != want_rdev {
         bail!(
             "new device inode {:?} is {:o} {}:{}, not what was asked",
             node.path,

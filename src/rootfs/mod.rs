@@ -2,7 +2,8 @@
 //!
 //! Inputs: the spec's `root`, `mounts`, `linux.{devices, maskedPaths, readonlyPaths,
 //! rootfsPropagation}`. Runs in the container child, which must already be in its own mount
-//! namespace (and user namespace, maps written, if any), hold CAP_SYS_ADMIN there, have the
+//! namespace (and user namespace, maps written and uid/gid 0 taken in it, if any: files made
+//! in a tmpfs by an unmapped uid fail with EOVERFLOW), hold CAP_SYS_ADMIN there, have the
 //! host's /proc mounted at /proc (mounts go through /proc/self/fd), sit in its final cgroup
 //! (a `cgroup` mount binds the directories /proc/self/cgroup names) and have the bundle as
 //! its cwd (relative bind sources resolve against it, as in runc). Called in this order:
@@ -17,7 +18,6 @@ mod copyup;
 mod devices;
 mod mount;
 pub mod mount_options;
-mod mountinfo;
 mod paths;
 mod pivot;
 mod safe_path;

@@ -10,6 +10,7 @@
 //! its exit code. The test then checks the host's mount table is unchanged and the bundle (a
 //! TempDir) is gone.
 use std::fs;
+use std::io::{Read, Write};
 use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,7 +18,7 @@ use std::process::Command;
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::stat::{major, minor};
 use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::{fork, getpid, ForkResult};
+use nix::unistd::{fork, getpid, setresgid, setresuid, ForkResult, Gid, Uid};
 use oci_spec::runtime::Spec;
 
 use super::{enter, finalize, prepare, RootfsConfig};
@@ -110,7 +111,8 @@ fn spec_json(bundle: &Path, s: &Scenario) -> Spec {
     let devices = if s.user_ns {
         "[]"
     } else {
-        r#"[{"path":"/dev/custom","type":"c","major":1,"minor":5,"fileMode":384,"uid":1,"gid":2}]"#
+        r#"[{"path":"/dev/custom","type":"c","major":1,"minor":5,"fileMode":384,"uid":1,"gid":2},
+            {"path":"/dev/fifo","type":"p","major":8,"minor":666,"fileMode":432}]"#
     };
     let propagation = if s.no_pivot { "shared" } else { "rslave" };
     let json = format!(
@@ -145,6 +147,9 @@ fn spec_json(bundle: &Path, s: &Scenario) -> Spec {
 
 fn run_scenario(name: &str) {
     let bundle = busybox_bundle();
+    if scenario(name).is_some_and(|s| s.user_ns) {
+        hand_to_userns(bundle.dir.path());
+    }
     let host_before = fs::read_to_string("/proc/self/mountinfo").unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
         .env(SCENARIO_ENV, name)
@@ -202,16 +207,67 @@ fn own_cgroup(controller: &str) -> String {
     line.splitn(3, ':').nth(2).unwrap_or_default().to_string()
 }
 
+/// Host ids of the user namespace scenario: container 0..65536 is host 100000..165536, so
+/// the host's root is unmapped inside, as with runtime-tools' maps or a rootless setup.
+const USERNS_HOST_ID: u32 = 100_000;
+
+/// Unshare a user namespace whose maps a helper left in the parent namespace writes (only a
+/// process there may map ids other than its own), then become its root as runc's nsexec does.
+fn enter_mapped_user_ns() -> Check {
+    let (unshared_r, unshared_w) = nix::unistd::pipe().map_err(|e| e.to_string())?;
+    let (mapped_r, mapped_w) = nix::unistd::pipe().map_err(|e| e.to_string())?;
+    // SAFETY: single-threaded (before main); the helper only does file I/O and _exit.
+    match unsafe { fork() }.map_err(|e| e.to_string())? {
+        ForkResult::Child => {
+            let mut byte = [0u8];
+            let _ = fs::File::from(unshared_r).read_exact(&mut byte);
+            let pid = nix::unistd::getppid();
+            let map = format!("0 {USERNS_HOST_ID} 65536");
+            let ok = fs::write(format!("/proc/{pid}/uid_map"), &map).is_ok()
+                && fs::write(format!("/proc/{pid}/gid_map"), &map).is_ok();
+            let _ = fs::File::from(mapped_w).write_all(if ok { b"y" } else { b"n" });
+            // SAFETY: the helper ends here.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare user: {e}"))?;
+            fs::File::from(unshared_w)
+                .write_all(b"u")
+                .map_err(|e| e.to_string())?;
+            let mut answer = [0u8];
+            fs::File::from(mapped_r)
+                .read_exact(&mut answer)
+                .map_err(|e| e.to_string())?;
+            let _ = waitpid(child, None);
+            expect(answer == *b"y", "the helper could not write the id maps")?;
+            let root = (Gid::from_raw(0), Uid::from_raw(0));
+            setresgid(root.0, root.0, root.0).map_err(|e| format!("setresgid 0: {e}"))?;
+            setresuid(root.1, root.1, root.1).map_err(|e| format!("setresuid 0: {e}"))
+        }
+    }
+}
+
+/// Give the bundle to the user namespace's root: ownership of everything in it, and search
+/// permission on the TempDir (0700 by default) for the unmapped host root's stand-in.
+fn hand_to_userns(dir: &Path) {
+    fn walk(p: &Path) {
+        std::os::unix::fs::lchown(p, Some(USERNS_HOST_ID), Some(USERNS_HOST_ID)).unwrap();
+        if fs::symlink_metadata(p).unwrap().is_dir() {
+            for entry in fs::read_dir(p).unwrap() {
+                walk(&entry.unwrap().path());
+            }
+        }
+    }
+    walk(dir);
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// The re-executed process: new namespaces, then the grandchild (pid 1) does the work.
 fn child(s: &Scenario, bundle: &Path) -> Check {
     let spec = spec_json(bundle, s);
     let memory_cgroup = own_cgroup("memory");
     if s.user_ns {
-        unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare user: {e}"))?;
-        // A process may map its own ids into a namespace it just created: 0 → 0, size 1.
-        fs::write("/proc/self/setgroups", "deny").map_err(|e| format!("setgroups: {e}"))?;
-        fs::write("/proc/self/uid_map", "0 0 1").map_err(|e| format!("uid_map: {e}"))?;
-        fs::write("/proc/self/gid_map", "0 0 1").map_err(|e| format!("gid_map: {e}"))?;
+        enter_mapped_user_ns()?;
     }
     let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWIPC;
     if s.cgroup_ns {

@@ -92,9 +92,6 @@ fn check_namespaces(spec: &Spec) -> Result<()> {
     if spec.domainname().as_ref().is_some_and(|h| !h.is_empty()) && !has(LinuxNamespaceType::Uts) {
         bail!("unable to set domainname without a private UTS namespace");
     }
-    if !has(LinuxNamespaceType::Mount) {
-        bail!("linux.namespaces must contain a mount namespace");
-    }
     Ok(())
 }
 
