@@ -43,6 +43,8 @@ impl Figure {
         };
         self.bundle
             .edit(|s| s["linux"]["cgroupsPath"] = path.into());
+        let err_path = std::env::temp_dir().join(format!("{id}.err"));
+        let err = std::fs::File::create(&err_path).map_err(|e| e.to_string())?;
         let start = Instant::now();
         let status = Command::new(self.rt.binary())
             .arg("--root")
@@ -51,17 +53,17 @@ impl Figure {
             .args(["run", "--bundle", self.bundle.path_str(), &id])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(err)
             .status();
         self.runs.push(start.elapsed());
+        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+        let _ = std::fs::remove_file(&err_path);
         match status {
             Ok(s) if s.success() => Ok(()),
-            other => {
-                let out = self
-                    .rt
-                    .cmd_global(flags, &["run", "--bundle", self.bundle.path_str(), &id]);
-                Err(format!("{}: run failed ({other:?}):\n{out}", self.label))
-            }
+            other => Err(format!(
+                "{}: run {id} failed ({other:?}): {stderr}",
+                self.label
+            )),
         }
     }
 
