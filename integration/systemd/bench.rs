@@ -55,11 +55,14 @@ impl Figure {
             .stdout(Stdio::null())
             .stderr(err)
             .status();
-        self.runs.push(start.elapsed());
+        let took = start.elapsed();
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         let _ = std::fs::remove_file(&err_path);
         match status {
-            Ok(s) if s.success() => Ok(()),
+            Ok(s) if s.success() => {
+                self.runs.push(took);
+                Ok(())
+            }
             other => Err(format!(
                 "{}: run {id} failed ({other:?}): {stderr}",
                 self.label
@@ -71,10 +74,16 @@ impl Figure {
         self.runs.iter().sum::<Duration>().as_secs_f64()
     }
 
+    fn mean(&self) -> f64 {
+        self.total() / self.runs.len().max(1) as f64
+    }
+
     fn median(&self) -> f64 {
         let mut sorted = self.runs.clone();
         sorted.sort();
-        sorted[sorted.len() / 2].as_secs_f64()
+        sorted
+            .get(sorted.len() / 2)
+            .map_or(f64::NAN, Duration::as_secs_f64)
     }
 }
 
@@ -91,11 +100,13 @@ fn lifecycle_bench() {
             Figure::new("runc --systemd-cgroup", PathBuf::from(RUNC), true),
             Figure::new("shoji (cgroupfs)", shoji, false),
         ];
-        // Interleaved, so that load from other work on the machine spreads over all three.
+        // Interleaved, so that load from other work on the machine spreads over all three. A
+        // failed run is not timed; it is reported, and fails the bench, after the figures.
+        let mut failures = Vec::new();
         for _ in 0..RUNS {
             for f in figures.iter_mut() {
                 if let Err(e) = f.run_once() {
-                    panic!("{e}");
+                    failures.push(e);
                 }
             }
         }
@@ -107,20 +118,28 @@ fn lifecycle_bench() {
                 "bench:   {:<24} total {:>6.2} s   mean {:>5.1} ms   median {:>5.1} ms",
                 f.label,
                 f.total(),
-                f.total() * 1000.0 / RUNS as f64,
+                f.mean() * 1000.0,
                 f.median() * 1000.0
             );
         }
         let [sd, runc, fs] = &figures;
+        for f in [sd, runc, fs].iter().filter(|f| f.runs.len() < RUNS) {
+            println!(
+                "bench:   {}: {} of {RUNS} runs failed (not timed)",
+                f.label,
+                RUNS - f.runs.len()
+            );
+        }
         println!(
-            "bench:   shoji systemd / shoji cgroupfs = {:.2} by total, {:.2} by median (target <= 1.3)",
-            sd.total() / fs.total(),
+            "bench:   shoji systemd / shoji cgroupfs = {:.2} by mean, {:.2} by median (target <= 1.3)",
+            sd.mean() / fs.mean(),
             sd.median() / fs.median()
         );
         println!(
-            "bench:   shoji systemd / runc systemd   = {:.2} by total, {:.2} by median (target < 1)",
-            sd.total() / runc.total(),
+            "bench:   shoji systemd / runc systemd   = {:.2} by mean, {:.2} by median (target < 1)",
+            sd.mean() / runc.mean(),
             sd.median() / runc.median()
         );
+        assert!(failures.is_empty(), "failed runs:\n{}", failures.join("\n"));
     });
 }
