@@ -12,5 +12,7 @@ pub mod security;
 pub mod spec;
 pub mod state;
 pub mod sys;
+#[cfg(feature = "systemd")]
 pub mod systemd;
 pub mod terminal;
+pub mod terminal_relay;

@@ -1,20 +1,229 @@
-//! create → start → stopped → delete, `run` with exit codes, `run --detach`, kill.
+//! create → start → stopped → delete, `run` with exit codes and `--detach`, kill, pid files.
 
-use crate::support::{Bundle, Container, Runtime};
+use crate::support::procfs::{self, controller_dir, proc_cgroup};
+use crate::support::{run_container, sh, unique_name, Bundle, Container, Runtime};
+
+/// A container process that runs until killed, as PID 1 of its pid namespace.
+const FOREVER: &[&str] = &["sh", "-c", "while :; do sleep 1; done"];
 
 #[test]
 fn create_start_stop_delete() {
     let rt = Runtime::new();
     let bundle = Bundle::busybox("lifecycle");
-    bundle.args(&["sh", "-c", "read x < /dev/zero"]);
+    bundle.args(FOREVER);
     let c = Container::create(&rt, &bundle, "lifecycle");
-    let state = c.state();
-    assert_eq!(state["status"], "created", "{state}");
-    assert!(c.pid > 0);
+    assert_eq!(c.status(), "created");
+    assert!(
+        procfs::pid_alive(c.pid),
+        "init {} is not alive after create",
+        c.pid
+    );
     assert!(rt.state_dir(&c.id).is_dir());
     c.start().success();
     assert_eq!(c.status(), "running");
     c.kill("KILL").success();
     c.wait_stopped();
+    c.delete().success();
+}
+
+#[test]
+fn created_init_has_not_run_the_process_yet() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("not-yet");
+    bundle.args(&["sleep", "1000"]);
+    let c = Container::create(&rt, &bundle, "not-yet");
+    // Until start, the init waits on the exec FIFO: it must not have exec'ed `sleep` yet.
+    let cmdline = procfs::read(format!("/proc/{}/cmdline", c.pid));
+    assert!(
+        !cmdline.starts_with("sleep"),
+        "process ran before start: {cmdline:?}"
+    );
+    c.start().success();
+    // start returns once the FIFO is released; the exec itself follows asynchronously.
+    let exec_seen = (0..1000).any(|_| {
+        let cmdline = procfs::read(format!("/proc/{}/cmdline", c.pid));
+        let done = cmdline.starts_with("sleep\0");
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        done
+    });
+    assert!(exec_seen, "init never exec'ed the process");
+}
+
+#[test]
+fn process_exit_makes_status_stopped() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("exits");
+    bundle.args(&["true"]);
+    let c = Container::create(&rt, &bundle, "exits");
+    c.start().success();
+    c.wait_stopped();
+    c.delete().success();
+}
+
+#[test]
+fn run_propagates_exit_code() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("exitcode");
+    bundle.args(&["sh", "-c", "exit 3"]);
+    run_container(&rt, &bundle, "exitcode").exit(3);
+    bundle.args(&["true"]);
+    run_container(&rt, &bundle, "exitcode").exit(0);
+}
+
+#[test]
+fn run_uses_callers_stdio() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("stdio");
+    let out = sh(&rt, &bundle, "echo to-stdout; echo to-stderr >&2");
+    assert_eq!(out.trim(), "to-stdout");
+    bundle.args(&["sh", "-c", "echo to-stderr >&2"]);
+    let out = run_container(&rt, &bundle, "stdio").success();
+    assert!(out.stderr.contains("to-stderr"), "{out}");
+}
+
+#[test]
+fn run_detach_leaves_it_running() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("detach");
+    bundle.args(FOREVER);
+    let id = unique_name("detach");
+    let out = rt.cmd(&["run", "--detach", "--bundle", bundle.path_str(), &id]);
+    let c = Container::adopt(&rt, &id);
+    out.success();
+    assert_eq!(c.status(), "running");
+    assert!(procfs::pid_alive(c.pid));
+}
+
+#[test]
+fn kill_by_name_and_number() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("kill");
+    // PID 1 of a pid namespace ignores signals it has no handler for, so trap them.
+    bundle.args(&[
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM USR1; while :; do sleep 0.1; done",
+    ]);
+    for signal in ["TERM", "SIGTERM", "15", "10", "KILL", "9"] {
+        let c = Container::create(&rt, &bundle, "kill");
+        c.start().success();
+        c.kill(signal).success();
+        c.wait_stopped();
+        c.delete().success();
+    }
+}
+
+#[test]
+fn kill_unknown_signal_fails() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("badsig");
+    bundle.args(FOREVER);
+    let c = Container::create(&rt, &bundle, "badsig");
+    c.start().success();
+    c.kill("NOSUCHSIGNAL").failure();
+    assert_eq!(c.status(), "running");
+}
+
+#[test]
+fn kill_all_reaches_every_process() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("killall");
+    bundle.args(&[
+        "sh",
+        "-c",
+        "sleep 1000 & sleep 1000 & while :; do sleep 1; done",
+    ]);
+    let c = Container::create(&rt, &bundle, "killall");
+    c.start().success();
+    let pids_cgroup = proc_cgroup(c.pid)
+        .into_iter()
+        .find(|e| e.controllers == "pids");
+    let procs_file =
+        controller_dir("pids", &pids_cgroup.expect("pids cgroup").path).join("cgroup.procs");
+    let pids = wait_for_procs(&procs_file, 3);
+    rt.cmd(&["kill", "--all", &c.id, "KILL"]).success();
+    for pid in pids {
+        assert!(procfs::wait_pid_gone(pid), "pid {pid} survived kill --all");
+    }
+    c.wait_stopped();
+}
+
+fn wait_for_procs(procs_file: &std::path::Path, count: usize) -> Vec<i32> {
+    for _ in 0..500 {
+        let pids: Vec<i32> = procfs::read(procs_file)
+            .lines()
+            .filter_map(|l| l.parse().ok())
+            .collect();
+        if pids.len() >= count {
+            return pids;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{procs_file:?} never held {count} processes");
+}
+
+#[test]
+fn pid_file_holds_the_init_pid() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("pidfile");
+    bundle.args(FOREVER);
+    let pid_file = bundle.path().join("init.pid");
+    let c = Container::create_with(
+        &rt,
+        &bundle,
+        "pidfile",
+        &["--pid-file", pid_file.to_str().unwrap()],
+    );
+    assert_eq!(procfs::read(&pid_file).trim(), c.pid.to_string());
+}
+
+#[test]
+fn start_twice_fails() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("start2");
+    bundle.args(FOREVER);
+    let c = Container::create(&rt, &bundle, "start2");
+    c.start().success();
+    c.start().failure();
+    assert_eq!(c.status(), "running");
+}
+
+#[test]
+fn delete_running_needs_force() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("delrun");
+    bundle.args(FOREVER);
+    let c = Container::create(&rt, &bundle, "delrun");
+    c.start().success();
+    rt.cmd(&["delete", &c.id]).failure();
+    assert_eq!(c.status(), "running");
+    // The guard's Drop runs `delete --force` and checks that it removed everything.
+}
+
+#[test]
+fn commands_on_unknown_container_fail() {
+    let rt = Runtime::new();
+    for args in [
+        &["state", "nosuch"][..],
+        &["start", "nosuch"],
+        &["kill", "nosuch", "KILL"],
+        &["delete", "nosuch"],
+    ] {
+        rt.cmd(args).failure();
+    }
+}
+
+#[test]
+fn run_keep_leaves_a_stopped_container() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("keep");
+    bundle.args(&["true"]);
+    let id = unique_name("keep");
+    let out = rt.cmd(&["run", "--keep", "--bundle", bundle.path_str(), &id]);
+    let c = Container::adopt(&rt, &id);
+    out.success();
+    assert_eq!(c.status(), "stopped");
     c.delete().success();
 }

@@ -5,5 +5,16 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bad_input;
+mod cgroupfs;
+mod console;
+mod hooks;
 mod lifecycle;
+mod log;
+mod namespaces;
 mod ops;
+mod process;
+mod rootfs;
+mod run_tty;
+mod spec_cmd;
+mod state_json;

@@ -157,3 +157,41 @@ fn own_cgroup_dirs(pid: i32) -> Vec<PathBuf> {
         .filter_map(|e| cgroup_dir(&e.controllers, &e.path))
         .collect()
 }
+
+/// `run --bundle B <unique id>` in the foreground: the container's stdout and stderr land in
+/// the returned Output. Asserts that `run` removed the state dir once the process exited.
+pub fn run_container(rt: &Runtime, bundle: &Bundle, name: &str) -> Output {
+    let id = unique_name(name);
+    let out = rt.cmd(&["run", "--bundle", bundle.path_str(), &id]);
+    let state_dir = rt.state_dir(&id);
+    if state_dir.exists() {
+        let _ = rt.cmd(&["delete", "--force", &id]);
+        panic!("run left its state dir {state_dir:?}:\n{out}");
+    }
+    out
+}
+
+/// Runs `sh -c SCRIPT` in a container made from `bundle`, asserting success; returns stdout.
+pub fn sh(rt: &Runtime, bundle: &Bundle, script: &str) -> String {
+    bundle.args(&["sh", "-c", script]);
+    run_container(rt, bundle, "sh").success().stdout
+}
+
+/// `create --bundle BUNDLE_ARG ID` that is expected to fail. If it succeeds anyway the
+/// container is force-deleted before the failure is reported, so a wrong runtime leaks nothing.
+pub fn create_must_fail(rt: &Runtime, bundle_arg: &str, id: &str) -> Output {
+    create_must_fail_with(rt, bundle_arg, id, &[])
+}
+
+/// `create_must_fail` with global flags (`--log`, ...) before the subcommand.
+pub fn create_must_fail_with(rt: &Runtime, bundle_arg: &str, id: &str, global: &[&str]) -> Output {
+    let out = rt.cmd_global(global, &["create", "--bundle", bundle_arg, id]);
+    if out.code == Some(0) {
+        let cleanup = rt.cmd(&["delete", "--force", id]);
+        panic!(
+            "create should have failed:\n{out}\ncleanup: {:?}",
+            cleanup.code
+        );
+    }
+    out
+}

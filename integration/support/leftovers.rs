@@ -21,17 +21,19 @@ pub fn assert_no_leftovers(rt: &Runtime, id: &str, bundle: &Bundle) {
 }
 
 /// Pids whose root directory is `rootfs`: a container init that outlived its failed create.
-/// A process in its own mount namespace shows its root relative to the host, so this finds
-/// inits that pivoted as well as chrooted ones.
+/// The readlink of /proc/PID/root of a pivoted process shows "/" (its own view), so compare
+/// the directory itself: stat through the link gives the device and inode of its root.
 pub fn processes_rooted_in(rootfs: &Path) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(want), Ok(entries)) = (std::fs::metadata(rootfs), std::fs::read_dir("/proc")) else {
         return Vec::new();
     };
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/root")).is_ok_and(|r| r.starts_with(rootfs))
+            std::fs::metadata(format!("/proc/{pid}/root"))
+                .is_ok_and(|m| m.dev() == want.dev() && m.ino() == want.ino())
         })
         .filter(|pid| super::procfs::pid_alive(*pid))
         .collect()

@@ -9,6 +9,7 @@
 #![allow(dead_code, unused_imports)] // each tier uses a different subset of the helpers
 
 pub mod bundle;
+pub mod cgroup_parents;
 pub mod container;
 pub mod leftovers;
 pub mod procfs;
@@ -17,7 +18,8 @@ pub mod scratch;
 pub mod spec;
 
 pub use bundle::Bundle;
-pub use container::Container;
+pub use cgroup_parents::CgroupParents;
+pub use container::{create_must_fail, create_must_fail_with, run_container, sh, Container};
 pub use leftovers::assert_no_leftovers;
 pub use runtime::{Output, Runtime};
 pub use scratch::{unique_name, Scratch};

@@ -115,6 +115,21 @@ impl Runtime {
     }
 }
 
+/// Safety net for a test that panicked before a `Container` guard took charge: force-delete
+/// whatever is still listed under this `--root` before the directory goes.
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if let Some(id) = entry.file_name().to_str() {
+                let _ = self.cmd(&["delete", "--force", id]);
+            }
+        }
+    }
+}
+
 impl Default for Runtime {
     fn default() -> Self {
         Runtime::new()

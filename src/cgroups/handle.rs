@@ -145,11 +145,31 @@ impl CgroupHandle {
 
 /// Every pid in `dir` and below (libcgroups walks the tree), sorted and unique.
 pub fn pids_in(dir: &Path) -> Result<Vec<Pid>> {
-    let mut pids = libcgroups::common::get_all_pids(dir)
-        .map_err(|e| anyhow!("reading the processes of cgroup {dir:?}: {e}"))?;
+    let mut pids = Vec::new();
+    collect_pids(dir, &mut pids)?;
     pids.sort();
     pids.dedup();
     Ok(pids)
+}
+
+/// libcgroups' `get_all_pids` stats every file of every cgroup to find sub-cgroups; the
+/// directory entries' own type says it without a syscall each (this runs on every delete).
+fn collect_pids(dir: &Path, pids: &mut Vec<Pid>) -> Result<()> {
+    let procs = dir.join("cgroup.procs");
+    let text = files::read(&procs)?;
+    pids.extend(
+        text.lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .map(Pid::from_raw),
+    );
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow!("reading the processes of cgroup {dir:?}: {e}"))?;
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_pids(&entry.path(), pids)?;
+        }
+    }
+    Ok(())
 }
 
 fn signal_each(pids: &[Pid], signal: Signal) -> Result<()> {

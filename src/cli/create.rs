@@ -37,6 +37,7 @@ impl CreateArgs {
             id: self.id.clone(),
             bundle: self.bundle.clone(),
             console_socket: self.console_socket.clone(),
+            local_console: None,
             pid_file: self.pid_file.clone(),
             no_pivot: self.no_pivot,
             no_new_keyring: self.no_new_keyring,

@@ -1,5 +1,7 @@
 //! `shoji run`: create + start; without `--detach`, wait for the process, forward signals to
 //! it, return its exit status (128+signal when killed) and delete it unless `--keep`.
+use std::os::fd::AsRawFd;
+
 use anyhow::{Context, Result};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -38,9 +40,29 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
         // The init is our grandchild; as subreaper we can wait for it.
         nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     }
-    let created = create(&store, &a.create.options(g))?;
+    let mut opts = a.create.options(g);
+    let local = match (a.detach, &opts.console_socket) {
+        (false, None) => Some(crate::terminal::local_console_pair()?),
+        _ => None,
+    };
+    opts.local_console = local.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
+    let created = create(&store, &opts)?;
     let init = Pid::from_raw(created.record.init_pid);
     drop(created.dir); // start takes the lock itself
+    let wants_tty = created
+        .record
+        .config
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false);
+    // The init sent the pty master before it reported ready; relay it to our stdio.
+    let _relay = match &local {
+        Some((ours, _)) if wants_tty => Some(crate::terminal_relay::start(
+            crate::terminal::receive_master(ours)?,
+        )?),
+        _ => None,
+    };
     if a.detach {
         start(&store, &a.create.id)?;
         return Ok(0);
@@ -49,6 +71,7 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
     let set = forwarded_set();
     set.thread_block().context("blocking signals")?;
     let started = start(&store, &a.create.id);
+    tracing::debug!("started");
     let code = match started {
         Ok(()) => wait_forwarding(init, &set)?,
         Err(e) => {
@@ -56,8 +79,10 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
             return Err(e);
         }
     };
+    tracing::debug!("container process exited with {code}");
     if !a.keep {
         delete(&store, &a.create.id, true)?;
+        tracing::debug!("deleted");
     }
     Ok(code)
 }

@@ -1,6 +1,6 @@
 //! `create`: from a bundle to an init blocked on the exec FIFO, with its state recorded.
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use nix::sys::wait::waitpid;
@@ -16,10 +16,16 @@ use crate::process::{exec_fifo, InitConfig};
 use crate::spec::{self, ValidatedSpec};
 use crate::state::{pid_start_time, ContainerDir, Record, Status, Store};
 
+/// runc's phrase for any failure to make or join the container's cgroup.
+const CGROUP_ERROR: &str = "unable to apply cgroup configuration";
+
 pub struct CreateOptions {
     pub id: String,
     pub bundle: PathBuf,
     pub console_socket: Option<PathBuf>,
+    /// `run` in the foreground: where the init sends the pty master when there is no
+    /// `--console-socket` (the runtime relays its own stdio).
+    pub local_console: Option<RawFd>,
     pub pid_file: Option<PathBuf>,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
@@ -35,7 +41,9 @@ pub struct Created {
 
 pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     crate::state::validate_id(&opts.id)?;
+    let _warmup = cgroups::warmup::start();
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
+    crate::rootfs::validate(&v.spec, opts.no_pivot)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
@@ -43,57 +51,89 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let dir = guard.dir.insert(store.create(&opts.id)?);
     let fifo = dir.fifo_path();
     exec_fifo::make(&fifo)?;
+    let fifo_fd = exec_fifo::hold(&fifo)?;
+    let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+    let driver = guard.cgroup.insert(cgroups::driver(&location)?);
+    let cgroup_dir = driver.prepare_for_clone(resources).context(CGROUP_ERROR)?;
     let console = connect_console(&v, opts)?;
     let cfg = InitConfig {
         id: &opts.id,
         spec: &v.spec,
         rootfs: &v.rootfs,
+        bundle: &v.bundle,
         namespaces: &ns,
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
-        fifo: &fifo,
-        console: console.as_ref().map(|c| c.as_raw_fd()),
+        fifo: fifo_fd.as_raw_fd(),
+        console: match &console {
+            Some(c) => Some(c.as_raw_fd()),
+            None if terminal(&v) => opts.local_console,
+            None => None,
+        },
         preserve_fds: opts.preserve_fds,
+        cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
         close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_init(&cfg)?;
+    // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.
+    drop(fifo_fd);
     guard.stage1 = Some(spawned.stage1);
     let chan = &spawned.channel;
-    // The cgroup exists and holds stage 1 before any namespace is made (cgroup ns root).
-    let driver = guard.cgroup.insert(cgroups::driver(&location)?);
-    let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
-    driver
-        .create(spawned.stage1, resources)
-        .context("unable to apply cgroup configuration")?;
-    let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
+    let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
+    tracing::debug!("init forked (pid {init}, born in its cgroup: {in_cgroup})");
+    // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
+    // container code runs outside the limits.
+    let driver = guard.cgroup.as_deref().expect("driver is held");
+    match (&cgroup_dir, in_cgroup) {
+        (Some(_), true) => {}
+        (Some(_), false) => driver.join(init, None).context(CGROUP_ERROR)?,
+        (None, _) => driver.create(init, resources).context(CGROUP_ERROR)?,
+    }
+    chan.send(&Msg::Done)?;
     let mut record = new_record(&opts.id, &v, init, location)?;
-    // prestart and createRuntime: in the runtime namespace, after the mounts, before pivot.
-    chan.expect(&Msg::RunHooks).map_err(start_error)?;
-    let creating = serde_json::to_string(&record.view_with(Status::Creating))?;
-    hooks::run(v.spec.hooks(), Kind::Prestart, &creating)?;
-    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &creating)?;
-    let created = serde_json::to_string(&record.view_with(Status::Created))?;
-    chan.send(&Msg::State(created))?;
+    run_create_hooks(chan, &v, &record)?;
     chan.expect(&Msg::Ready).map_err(start_error)?;
+    tracing::debug!("init is ready and waits on the exec fifo");
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
-    let dir = guard.dir.as_ref().expect("state dir is held");
-    dir.save(&record)?;
-    if let Some(pid_file) = &opts.pid_file {
-        write_pid_file(pid_file, init)?;
+    commit(guard, record, opts.pid_file.as_deref())
+}
+
+/// The init waits on the exec FIFO: record the container, and keep everything the guard held.
+fn commit(guard: CreateGuard, record: Record, pid_file: Option<&Path>) -> Result<Created> {
+    guard
+        .dir
+        .as_ref()
+        .expect("state dir is held")
+        .save(&record)?;
+    if let Some(path) = pid_file {
+        write_pid_file(path, Pid::from_raw(record.init_pid))?;
     }
     let dir = guard.disarm().expect("state dir is held");
     Ok(Created { record, dir })
 }
 
-/// Stage 1's part: go, id maps for a new user namespace, the init's pid; then reap stage 1.
+/// prestart and createRuntime run in the runtime's namespaces once the init has made its
+/// mounts, before it pivots; the init then runs createContainer with the state we send.
+fn run_create_hooks(chan: &Channel, v: &ValidatedSpec, record: &Record) -> Result<()> {
+    chan.expect(&Msg::RunHooks).map_err(start_error)?;
+    tracing::debug!("init mounted the rootfs");
+    // Every hook of create sees status "created", as runtime-tools' hooks_stdin and crun
+    // expect (the spec's "creating" is not observable by clients).
+    let created = serde_json::to_string(&record.view_with(Status::Created))?;
+    hooks::run(v.spec.hooks(), Kind::Prestart, &created)?;
+    hooks::run(v.spec.hooks(), Kind::CreateRuntime, &created)?;
+    chan.send(&Msg::State(created))
+}
+
+/// Stage 1's part: id maps for a new user namespace, the init's pid (and whether it was born
+/// in its cgroup); then reap stage 1.
 fn bring_up_init(
     chan: &Channel,
     v: &ValidatedSpec,
     ns: &namespaces::NamespacePlan,
     stage1: Pid,
-) -> Result<Pid> {
-    chan.send(&Msg::Go)?;
+) -> Result<(Pid, bool)> {
     let mut msg = chan.recv()?;
     if ns.new_user && msg == Msg::MapIds {
         let linux = v.spec.linux().as_ref().context("linux section")?;
@@ -104,7 +144,7 @@ fn bring_up_init(
         msg = chan.recv()?;
     }
     let init = match msg {
-        Msg::InitPid(pid) => Pid::from_raw(pid),
+        Msg::InitPid(pid, in_cgroup) => (Pid::from_raw(pid), in_cgroup),
         Msg::Error(e) => anyhow::bail!(e),
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
@@ -117,15 +157,18 @@ fn start_error(e: anyhow::Error) -> anyhow::Error {
     anyhow::anyhow!("unable to start container process: error during container init: {e:#}")
 }
 
-fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<OwnedFd>> {
-    let terminal = v
-        .spec
+fn terminal(v: &ValidatedSpec) -> bool {
+    v.spec
         .process()
         .as_ref()
         .and_then(|p| p.terminal())
-        .unwrap_or(false);
-    match (&opts.console_socket, terminal) {
+        .unwrap_or(false)
+}
+
+fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<OwnedFd>> {
+    match (&opts.console_socket, terminal(v)) {
         (Some(path), true) => Ok(Some(crate::terminal::connect_console_socket(path)?)),
+        (None, true) if opts.local_console.is_some() => Ok(None),
         (None, true) => anyhow::bail!(
             "process.terminal is true: a --console-socket is needed to hand over the pty"
         ),
@@ -156,7 +199,7 @@ fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) ->
     })
 }
 
-fn write_pid_file(path: &std::path::Path, pid: Pid) -> Result<()> {
+fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     // Written beside the target and renamed, so a reader never sees a partial pid.
     let tmp = path.with_extension("shoji-tmp");
     std::fs::write(&tmp, pid.to_string()).with_context(|| format!("writing pid file {tmp:?}"))?;

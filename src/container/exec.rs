@@ -1,7 +1,5 @@
 //! `exec`: a new process in a running container's namespaces and cgroup.
 use std::os::fd::{AsRawFd, OwnedFd};
-
-use super::console_relay;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -47,7 +45,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
             anyhow::bail!("cannot allocate tty if shoji will detach without setting console socket")
         }
         (None, true) => {
-            let (ours, theirs) = console_relay::socket_pair()?;
+            let (ours, theirs) = crate::terminal::local_console_pair()?;
             (Some(theirs), Some(ours))
         }
         _ => (None, None),
@@ -77,7 +75,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
             .with_context(|| format!("writing pid file {path:?}"))?;
     }
     let relay = relay
-        .map(|r| console_relay::receive_master(&r))
+        .map(|r| crate::terminal::receive_master(&r))
         .transpose()?;
     Ok(Started { pid, relay })
 }
@@ -98,7 +96,7 @@ fn check_status(record: &Record, fifo: &Path, ignore_paused: bool) -> Result<()>
 /// socket is close-on-exec), while an Error means it did not get that far.
 fn wait_started(channel: &Channel) -> Result<Pid> {
     let pid = match channel.recv() {
-        Ok(Msg::InitPid(p)) => Pid::from_raw(p),
+        Ok(Msg::InitPid(p, _)) => Pid::from_raw(p),
         Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
         Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
         Err(e) => return Err(e).context("unable to start container process"),

@@ -2,7 +2,7 @@
 use std::fs::File;
 
 use anyhow::{Context, Result};
-use nix::sched::{setns, unshare};
+use nix::sched::{setns, unshare, CloneFlags};
 use oci_spec::runtime::LinuxTimeOffset;
 
 use super::{clone_flag, NamespacePlan};
@@ -25,12 +25,13 @@ pub fn join_all(plan: &NamespacePlan) -> Result<()> {
     Ok(())
 }
 
-/// unshare every new namespace except user (created earlier so it owns these).
-pub fn unshare_new(plan: &NamespacePlan) -> Result<()> {
-    if plan.new.is_empty() {
+/// unshare every new namespace except user (created earlier so it owns these) and `except`.
+pub fn unshare_new(plan: &NamespacePlan, except: CloneFlags) -> Result<()> {
+    let flags = plan.new.difference(except);
+    if flags.is_empty() {
         return Ok(());
     }
-    unshare(plan.new).with_context(|| format!("unsharing namespaces {:?}", plan.new))
+    unshare(flags).with_context(|| format!("unsharing namespaces {flags:?}"))
 }
 
 /// A new time namespace takes its clock offsets before its first process is born.

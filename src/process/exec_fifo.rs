@@ -1,9 +1,14 @@
-//! The exec FIFO: `create` leaves the init blocked opening it for writing; `start` opens it for
-//! reading, which releases the init to exec. The init holds an O_PATH fd taken before
-//! pivot_root, because the state directory is not visible from inside the rootfs.
-use std::fs::File;
+//! The exec FIFO: `create` leaves the init blocked reading it; `start` writes one byte, which
+//! releases the init to exec, and removes the FIFO (the status leaves `created`).
+//!
+//! The init reads from an O_RDWR fd the parent opened and it inherited: opening a FIFO
+//! read-write never blocks, needs no path (the state dir is hidden or unreachable from inside
+//! the container, and /proc may not be mounted there), and keeps a reader alive exactly as long
+//! as the init lives — so `start`'s non-blocking open fails at once if the init died, instead of
+//! hanging.
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -23,33 +28,36 @@ pub fn make(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// In the init, before pivot_root.
+/// In the parent, before the init is forked (it inherits the fd; the parent drops its copy).
 pub fn hold(path: &Path) -> Result<OwnedFd> {
-    let fd = open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+    let fd = open(path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
         .with_context(|| format!("opening exec fifo {path:?}"))?;
     // SAFETY: open returned a fresh fd that nothing else owns.
-    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// In the init, last step before execve: blocks until `start` opens the other end.
-pub fn wait_for_start(held: &OwnedFd) -> Result<()> {
-    let magic = format!("/proc/self/fd/{}", held.as_raw_fd());
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&magic)
-        .context("opening exec fifo for writing")?;
-    f.write_all(b"0").context("writing exec fifo")?;
-    Ok(())
-}
-
-/// In `start`: release the init and remove the FIFO (status leaves `created`).
-pub fn release(path: &Path) -> Result<()> {
-    let mut f = File::open(path).with_context(|| format!("opening exec fifo {path:?}"))?;
+/// In the init, last step before execve: blocks until `start` writes.
+pub fn wait_for_start(held: RawFd) -> Result<()> {
+    // SAFETY: the fd was inherited from the parent for this purpose; the File closes it.
+    let mut f = unsafe { std::fs::File::from_raw_fd(held) };
     let mut buf = [0u8; 1];
-    let n = f.read(&mut buf).context("reading exec fifo")?;
-    std::fs::remove_file(path).with_context(|| format!("removing {path:?}"))?;
-    if n == 0 {
-        anyhow::bail!("container init exited before start");
-    }
-    Ok(())
+    f.read_exact(&mut buf).context("reading exec fifo")
+}
+
+/// In `start`: release the init and remove the FIFO.
+pub fn release(path: &Path) -> Result<()> {
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    let mut f = match opened {
+        Ok(f) => f,
+        // ENXIO: no reader, i.e. the init is gone.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            anyhow::bail!("container init exited before start")
+        }
+        Err(e) => return Err(e).with_context(|| format!("opening exec fifo {path:?}")),
+    };
+    f.write_all(b"0").context("writing exec fifo")?;
+    std::fs::remove_file(path).with_context(|| format!("removing {path:?}"))
 }

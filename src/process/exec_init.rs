@@ -86,7 +86,7 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
     namespaces::join_all(plan)?;
     // SAFETY: single-threaded child.
     match unsafe { fork() }.context("forking exec process")? {
-        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw())),
+        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw(), false)),
         ForkResult::Child => {
             let err = match stage2(cfg) {
                 Ok(never) => match never {},

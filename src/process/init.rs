@@ -1,7 +1,10 @@
 //! The container's children, as ordered step lists.
+use std::os::fd::RawFd;
+
 use anyhow::{Context, Result};
+use nix::sched::CloneFlags;
 use nix::unistd::{fork, ForkResult};
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::sync::{Channel, Msg};
 use super::{attrs, exec_fifo, InitConfig};
@@ -14,34 +17,36 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
     for fd in &cfg.close_in_child {
         let _ = nix::unistd::close(*fd);
     }
-    // The parent first places us in the container's cgroup, so that a new cgroup namespace
-    // is rooted there and the init is born inside it.
-    chan.expect(&Msg::Go)?;
     namespaces::join_all(cfg.namespaces)?;
     if cfg.namespaces.new_user {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)
             .context("unsharing user namespace")?;
         chan.send(&Msg::MapIds)?;
         chan.expect(&Msg::Done)?;
+        // Become root of the new namespace: until then our ids are unmapped (the overflow id)
+        // and the kernel refuses to create files owned by them (EOVERFLOW).
+        let root_uid = nix::unistd::Uid::from_raw(0);
+        let root_gid = nix::unistd::Gid::from_raw(0);
+        nix::unistd::setresgid(root_gid, root_gid, root_gid)
+            .context("setgid 0 in the new user namespace")?;
+        nix::unistd::setresuid(root_uid, root_uid, root_uid)
+            .context("setuid 0 in the new user namespace")?;
     }
-    namespaces::unshare_new(cfg.namespaces)?;
+    // All but the cgroup namespace: that one is rooted where the init is placed, later.
+    namespaces::unshare_new(cfg.namespaces, CloneFlags::CLONE_NEWCGROUP)?;
     if let Some(offsets) = cfg
         .spec
         .linux()
         .as_ref()
         .and_then(|l| l.time_offsets().as_ref())
     {
-        if cfg
-            .namespaces
-            .has_new(oci_spec::runtime::LinuxNamespaceType::Time)
-        {
+        if cfg.namespaces.has_new(LinuxNamespaceType::Time) {
             namespaces::write_time_offsets(offsets)?;
         }
     }
-    // SAFETY: this child is single-threaded (it was forked from a single-threaded parent).
-    match unsafe { fork() }.context("forking container init")? {
-        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw())),
-        ForkResult::Child => {
+    match fork_init(cfg.cgroup_dir)? {
+        Forked::Parent { pid, in_cgroup } => chan.send(&Msg::InitPid(pid, in_cgroup)),
+        Forked::Child => {
             let err = match stage2(cfg, chan) {
                 Ok(never) => match never {},
                 Err(e) => e,
@@ -53,33 +58,49 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
     }
 }
 
+enum Forked {
+    Child,
+    Parent { pid: i32, in_cgroup: bool },
+}
+
+/// Fork the init: straight into its cgroup when the parent prepared one (cgroup v2), else a
+/// plain fork and the parent moves it.
+fn fork_init(cgroup_dir: Option<RawFd>) -> Result<Forked> {
+    if let Some(dir) = cgroup_dir {
+        match crate::sys::fork_into_cgroup(dir) {
+            Ok(0) => return Ok(Forked::Child),
+            Ok(pid) => {
+                return Ok(Forked::Parent {
+                    pid,
+                    in_cgroup: true,
+                })
+            }
+            // A kernel without clone3 (ENOSYS), or one refusing the placement (EACCES from
+            // inside a user namespace): fall back to fork and migration.
+            Err(_) => {}
+        }
+    }
+    // SAFETY: this child is single-threaded (it was forked from a single-threaded parent).
+    Ok(match unsafe { fork() }.context("forking container init")? {
+        ForkResult::Parent { child } => Forked::Parent {
+            pid: child.as_raw(),
+            in_cgroup: false,
+        },
+        ForkResult::Child => Forked::Child,
+    })
+}
+
 /// Stage 2, the container's init: rootfs, hooks, process attributes, wait for start, exec.
 fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
     hide_runtime_binary()?;
+    // The parent places us in the container's cgroup, then says Done (stage 1 and we share
+    // the channel, so we speak only after that). A new cgroup namespace is rooted there.
+    chan.expect(&Msg::Done)?;
+    if cfg.namespaces.new.contains(CloneFlags::CLONE_NEWCGROUP) {
+        nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP).context("unsharing cgroup namespace")?;
+    }
     let spec = cfg.spec;
-    let rcfg = RootfsConfig {
-        spec,
-        rootfs: cfg.rootfs,
-        no_pivot: cfg.no_pivot,
-        user_ns: cfg.namespaces.in_user_ns(),
-        cgroup_ns: cfg
-            .namespaces
-            .has_new(oci_spec::runtime::LinuxNamespaceType::Cgroup),
-    };
-    // Taken before pivot_root: the state directory is not visible from the rootfs.
-    let fifo = exec_fifo::hold(cfg.fifo)?;
-    rootfs::prepare(&rcfg)?;
-    set_names(spec)?;
-    // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.
-    chan.send(&Msg::RunHooks)?;
-    let state = match chan.recv()? {
-        Msg::State(s) => s,
-        other => anyhow::bail!("sync: expected state, got {other:?}"),
-    };
-    hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
-    rootfs::enter(&rcfg)?;
-    apply_sysctl(spec)?;
-    rootfs::finalize(&rcfg)?;
+    let state = build_rootfs(cfg, chan)?;
     let process = spec.process().as_ref().context("process must be set")?;
     if process.terminal().unwrap_or(false) {
         let sock = cfg
@@ -97,10 +118,47 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
     let target = attrs::apply(process)?;
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
     chan.send(&Msg::Ready)?;
-    exec_fifo::wait_for_start(&fifo)?;
-    drop(fifo);
+    exec_fifo::wait_for_start(cfg.fifo)?;
     hooks::run(spec.hooks(), Kind::StartContainer, &state)?;
     target.exec()
+}
+
+/// Mounts, the hooks that run around them, pivot_root; returns the state the hooks saw.
+/// Without a mount namespace of its own the container gets no mounts (they would land in the
+/// host's mount table, or the joined namespace's): the init only chroots into root.path.
+fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
+    let spec = cfg.spec;
+    let rcfg = RootfsConfig {
+        spec,
+        rootfs: cfg.rootfs,
+        no_pivot: cfg.no_pivot,
+        user_ns: cfg.namespaces.in_user_ns(),
+        cgroup_ns: cfg.namespaces.has_new(LinuxNamespaceType::Cgroup),
+    };
+    let own_mounts = cfg.namespaces.has_new(LinuxNamespaceType::Mount);
+    nix::unistd::chdir(cfg.bundle).with_context(|| format!("chdir to bundle {:?}", cfg.bundle))?;
+    if own_mounts {
+        rootfs::prepare(&rcfg)?;
+    }
+    set_names(spec)?;
+    // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.
+    chan.send(&Msg::RunHooks)?;
+    let state = match chan.recv()? {
+        Msg::State(s) => s,
+        other => anyhow::bail!("sync: expected state, got {other:?}"),
+    };
+    hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
+    if own_mounts {
+        rootfs::enter(&rcfg)?;
+        apply_sysctl(spec)?;
+        rootfs::finalize(&rcfg)?;
+    } else {
+        nix::unistd::chroot(cfg.rootfs).with_context(|| format!("chroot to {:?}", cfg.rootfs))?;
+        nix::unistd::chdir("/").context("chdir to / in the rootfs")?;
+        apply_sysctl(spec)?;
+    }
+    tracing::debug!("init: rootfs final");
+    Ok(state)
 }
 
 /// Until execve, /proc/PID/exe of this process is the host's shoji binary; a process in the

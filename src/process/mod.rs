@@ -28,13 +28,18 @@ pub struct InitConfig<'a> {
     pub id: &'a str,
     pub spec: &'a Spec,
     pub rootfs: &'a Path,
+    /// Relative bind-mount sources resolve against the bundle (the init's cwd), as in runc.
+    pub bundle: &'a Path,
     pub namespaces: &'a NamespacePlan,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
-    pub fifo: &'a Path,
+    /// The exec FIFO, opened by the parent (see exec_fifo.rs for why the init does not open it).
+    pub fifo: RawFd,
     /// The connected `--console-socket`, when process.terminal is set.
     pub console: Option<RawFd>,
     pub preserve_fds: u32,
+    /// The container's cgroup v2 directory, when the driver prepared it for clone3.
+    pub cgroup_dir: Option<RawFd>,
     /// Parent fds the children must close at once (the state lock).
     pub close_in_child: Vec<RawFd>,
 }

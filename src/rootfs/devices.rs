@@ -136,7 +136,9 @@ fn create_node(root: &Root, node: &Node, user_ns: bool) -> Result<()> {
     }
     let fd = open_node(&parent, name, OFlag::O_PATH | OFlag::O_NOFOLLOW, 0)?;
     let st = fstat(fd.as_raw_fd()).map_err(errno_error)?;
-    if st.st_mode & libc::S_IFMT != node.kind.bits() || st.st_rdev != dev {
+    // A FIFO has no device number, whatever major:minor the spec gave.
+    let want_rdev = if node.kind == SFlag::S_IFIFO { 0 } else { dev };
+    if st.st_mode & libc::S_IFMT != node.kind.bits() || st.st_rdev != want_rdev {
         bail!(
             "new device inode {:?} is {:o} {}:{}, not what was asked",
             node.path,
@@ -165,13 +167,14 @@ fn open_node(parent: &OwnedFd, name: &std::ffi::OsStr, flags: OFlag, mode: u32) 
 }
 
 fn bind_host_node(parent: &OwnedFd, name: &std::ffi::OsStr, node: &Node) -> Result<()> {
-    let fd = open_node(
-        parent,
-        name,
-        OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_RDONLY,
-        0,
-    )
-    .with_context(|| format!("create device inode {:?}", node.path))?;
+    // An existing node is not opened for reading (opening /dev/tty without a terminal
+    // fails); only a missing one is created, as an empty regular file.
+    let fd = open_node(parent, name, OFlag::O_PATH | OFlag::O_NOFOLLOW, 0)
+        .or_else(|_| {
+            let create = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_RDONLY;
+            open_node(parent, name, create, 0)
+        })
+        .with_context(|| format!("create device inode {:?}", node.path))?;
     mount(
         Some(&node.path),
         &proc_fd(fd.as_fd()),

@@ -2,7 +2,8 @@
 //!
 //! Inputs: the spec's `root`, `mounts`, `linux.{devices, maskedPaths, readonlyPaths,
 //! rootfsPropagation}`. Runs in the container child, which must already be in its own mount
-//! namespace (and user namespace, maps written, if any), hold CAP_SYS_ADMIN there, have the
+//! namespace (and user namespace, maps written and uid/gid 0 taken in it, if any: files made
+//! in a tmpfs by an unmapped uid fail with EOVERFLOW), hold CAP_SYS_ADMIN there, have the
 //! host's /proc mounted at /proc (mounts go through /proc/self/fd), sit in its final cgroup
 //! (a `cgroup` mount binds the directories /proc/self/cgroup names) and have the bundle as
 //! its cwd (relative bind sources resolve against it, as in runc). Called in this order:
@@ -58,8 +59,39 @@ impl RootfsConfig<'_> {
     }
 }
 
+/// The spec checks that need no kernel: mount options, `rootfsPropagation`, device types.
+/// Pure, so the runtime parent can call it before creating anything (`prepare` repeats it).
+pub fn validate(spec: &Spec, no_pivot: bool) -> Result<()> {
+    for m in spec.mounts().as_deref().unwrap_or(&[]) {
+        let source = m
+            .source()
+            .as_ref()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default();
+        let context = || {
+            format!(
+                "error mounting {source:?} to rootfs at {:?}",
+                m.destination()
+            )
+        };
+        let typ = m.typ().as_deref().unwrap_or("");
+        mount_options::parse(m.options().as_deref().unwrap_or(&[]), typ).with_context(context)?;
+    }
+    let linux = spec.linux().as_ref();
+    let value = linux.and_then(|l| l.rootfs_propagation().as_deref());
+    let propagation = mount_options::parse_root_propagation(value)?;
+    // After a chroot the host's mounts stay referenced by this namespace, which cannot unmount
+    // them; with private propagation the host's unmounts would never reach them (runc's rule).
+    if no_pivot && propagation.contains(nix::mount::MsFlags::MS_PRIVATE) {
+        anyhow::bail!("rootfsPropagation of [r]private is not safe without pivot_root");
+    }
+    devices::node_list(linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]))?;
+    Ok(())
+}
+
 /// Propagation, rootfs bind, every spec mount, devices and /dev links; stops before pivot.
 pub fn prepare(cfg: &RootfsConfig) -> Result<()> {
+    validate(cfg.spec, cfg.no_pivot)?;
     let propagation = cfg.propagation()?;
     pivot::prepare_root(cfg.rootfs, propagation).context("error preparing rootfs")?;
     // Opened after the self-bind, so every mount lands on the bind the pivot will enter.
@@ -123,4 +155,48 @@ pub fn finalize(cfg: &RootfsConfig) -> Result<()> {
         paths::readonly_root()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> Spec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn validate_names_the_bad_field() {
+        let cases = [
+            (
+                r#"{"mounts":[{"destination":"/d","source":"/s","options":["rbind","nosiud"]}]}"#,
+                false,
+                r#"error mounting "/s" to rootfs at "/d": unknown mount option "nosiud""#,
+            ),
+            (
+                r#"{"linux":{"rootfsPropagation":"sideways"}}"#,
+                false,
+                "rootfsPropagation=sideways is not supported",
+            ),
+            (
+                r#"{"linux":{"rootfsPropagation":"rprivate"}}"#,
+                true,
+                "rootfsPropagation of [r]private is not safe without pivot_root",
+            ),
+            (
+                r#"{"linux":{"devices":[{"path":"/dev/x","type":"a","major":1,"minor":1}]}}"#,
+                false,
+                r#""a" is not a valid device type for device "/dev/x""#,
+            ),
+        ];
+        for (json, no_pivot, want) in cases {
+            let err = validate(
+                &spec(&format!(r#"{{"ociVersion":"1.0.2",{}"#, &json[1..])),
+                no_pivot,
+            );
+            assert_eq!(format!("{:#}", err.unwrap_err()), want, "{json}");
+        }
+        let ok = r#"{"ociVersion":"1.0.2","linux":{"rootfsPropagation":"rprivate"}}"#;
+        validate(&spec(ok), false).unwrap();
+    }
 }

@@ -14,7 +14,7 @@ use oci_spec::runtime::Mount;
 
 use super::cgroup_mount;
 use super::copyup::copy_dir_contents;
-use super::mount_options::{self, MountOptions};
+use super::mount_options::{self, flag_names, MountOptions};
 use super::safe_path::{clean, Root};
 use super::sys_mount::{
     errno_error, io_error, is_errno, mount_flags_of, mount_setattr_recursive, proc_fd,
@@ -41,6 +41,8 @@ pub struct Entry {
 pub struct Target {
     pub fd: OwnedFd,
     pub inside: PathBuf,
+    /// The mountpoint was there before (not created for this mount).
+    pub existed: bool,
 }
 
 /// Paths under /proc a mount may cover: the ones lxcfs emulates (runc's list).
@@ -143,8 +145,9 @@ pub fn mount_fs(ctx: &MountCtx, e: &Entry, fs_type: &str, target: Target) -> Res
     if fs_type == "tmpfs" || target.inside == Path::new("/dev") {
         flags.remove(MsFlags::MS_RDONLY);
     }
-    if fs_type == "tmpfs" {
-        // The tmpfs takes the mode of the directory it covers unless the data says otherwise.
+    if fs_type == "tmpfs" && target.existed {
+        // The tmpfs takes the mode of the directory it covers unless the data says otherwise;
+        // on a directory made for it, the kernel's default (1777) applies, as in runc.
         let mode = fstat(target.fd.as_raw_fd()).map_err(errno_error)?.st_mode & 0o7777;
         data = if data.is_empty() {
             format!("mode={mode:04o}")
@@ -226,22 +229,27 @@ fn remount_bind(target: &Target, e: &Entry) -> Result<()> {
         .context("statfs source")?;
     if !(src & e.opts.cleared & lockable).is_empty() {
         bail!(
-            "cannot clear locked flags {:?}: {}",
-            src & e.opts.cleared & lockable,
+            "cannot clear locked flags {}: {}",
+            flag_names(src & e.opts.cleared & lockable),
             errno_error(first)
         );
     }
     if flags.intersects(atime) && flags & atime != src & atime {
         bail!(
-            "cannot change locked atime flags {:?}: {}",
-            src & atime,
+            "cannot change locked atime flags {}: {}",
+            flag_names(src & atime),
             errno_error(first)
         );
     }
     flags |= src & lockable;
     mount(None::<&str>, &path, None::<&str>, flags, None::<&str>)
         .map_err(errno_error)
-        .with_context(|| format!("remount with locked flags {:?} re-applied", src & lockable))
+        .with_context(|| {
+            format!(
+                "remount with locked flags {} re-applied",
+                flag_names(src & lockable)
+            )
+        })
 }
 
 fn apply_propagation(target: &Target, propagation: &[MsFlags]) -> Result<()> {
@@ -270,14 +278,20 @@ fn reopen(ctx: &MountCtx, target: Target) -> Result<Target> {
     if inside != target.inside {
         bail!("mountpoint {:?} was moved while re-opening", target.inside);
     }
-    Ok(Target { fd, inside })
+    Ok(Target {
+        fd,
+        inside,
+        existed: true,
+    })
 }
 
 /// Resolve the destination inside the rootfs, creating it when missing: an empty file for a
 /// bind of a non-directory, a directory otherwise.
 pub fn open_mountpoint(ctx: &MountCtx, e: &Entry) -> Result<Target> {
     let rel = clean(&e.dest);
-    let fd = match ctx.root.open_in(&rel, OFlag::O_PATH) {
+    let found = ctx.root.open_in(&rel, OFlag::O_PATH);
+    let existed = found.is_ok();
+    let fd = match found {
         Ok(fd) => fd,
         Err(Errno::ENOENT)
             if e.kind == "bind" && !Path::new(&e.source).metadata().map_err(io_error)?.is_dir() =>
@@ -300,13 +314,19 @@ pub fn open_mountpoint(ctx: &MountCtx, e: &Entry) -> Result<Target> {
         );
     }
     check_proc_mount(&inside, e)?;
-    Ok(Target { fd, inside })
+    Ok(Target {
+        fd,
+        inside,
+        existed,
+    })
 }
 
 /// proc and sysfs go on an ordinary directory only: never through a final symlink.
 fn pseudo_fs_mountpoint(ctx: &MountCtx, e: &Entry) -> Result<Target> {
     let rel = clean(&e.dest);
-    if let Ok(fd) = ctx.root.open_in(&rel, OFlag::O_PATH | OFlag::O_NOFOLLOW) {
+    let found = ctx.root.open_in(&rel, OFlag::O_PATH | OFlag::O_NOFOLLOW);
+    let existed = found.is_ok();
+    if let Ok(fd) = found {
         let st = fstat(fd.as_raw_fd()).map_err(errno_error)?;
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
             bail!(
@@ -318,7 +338,11 @@ fn pseudo_fs_mountpoint(ctx: &MountCtx, e: &Entry) -> Result<Target> {
     let fd = ctx.root.mkdir_all(&rel, 0o755)?;
     let inside = ctx.root.path_inside(&fd)?;
     check_proc_mount(&inside, e)?;
-    Ok(Target { fd, inside })
+    Ok(Target {
+        fd,
+        inside,
+        existed,
+    })
 }
 
 /// Nothing may be mounted over /proc or inside it, except a procfs on /proc and the few files

@@ -199,8 +199,8 @@ impl MountOptions {
     }
 }
 
-/// Decode `options`. A bind mount has no filesystem data, so there an option shoji does not
-/// know is an error naming it; for other types the kernel judges the data string.
+/// Decode `options`. For a bind mount a bare word shoji does not know is an error naming it;
+/// for other types unknown options form the data string, which the kernel judges.
 pub fn parse(options: &[String], mount_type: &str) -> Result<MountOptions> {
     let mut m = MountOptions::default();
     let mut data: Vec<&str> = Vec::new();
@@ -231,8 +231,11 @@ pub fn parse(options: &[String], mount_type: &str) -> Result<MountOptions> {
     if mount_type == "bind" {
         m.flags.insert(MsFlags::MS_BIND);
     }
+    // A bind mount takes no filesystem data, so a bare word shoji does not know is a typo, and
+    // an error naming it beats silently ignoring it. `key=value` options are left alone: the
+    // kernel ignores them for a bind, and clients (runtime-tools among them) do pass them.
     if m.is_bind() {
-        if let Some(unknown) = data.first() {
+        if let Some(unknown) = data.iter().find(|o| !o.contains('=')) {
             bail!("unknown mount option {unknown:?}");
         }
     }
@@ -256,6 +259,14 @@ fn recursive(r: &mut RecursiveAttr, clear: bool, attr: u64) {
     }
 }
 
+/// `flags` as mount(8) option names (`ro,nosuid,relatime`), for error messages.
+pub fn flag_names(flags: MsFlags) -> String {
+    let named = FLAGS.iter().filter(|(name, clear, flag)| {
+        !clear && !flag.is_empty() && flags.contains(*flag) && *name != "rbind"
+    });
+    named.map(|f| f.0).collect::<Vec<_>>().join(",")
+}
+
 /// `linux.rootfsPropagation` (or the default when absent) → the flags for `/`.
 pub fn parse_root_propagation(value: Option<&str>) -> Result<MsFlags> {
     match value {
@@ -277,87 +288,24 @@ mod tests {
 
     #[test]
     fn flags_table() {
-        let ro_nosuid = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID;
-        let rbind = MsFlags::MS_BIND | MsFlags::MS_REC;
+        use MsFlags as F;
+        let none = F::empty();
+        #[rustfmt::skip]
         let cases: &[(&[&str], &str, MsFlags, MsFlags, &str)] = &[
-            (
-                &["nosuid", "noexec", "nodev"],
-                "proc",
-                MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
-                MsFlags::empty(),
-                "",
-            ),
-            (&["ro", "nosuid"], "sysfs", ro_nosuid, MsFlags::empty(), ""),
-            (
-                &["ro", "rw"],
-                "tmpfs",
-                MsFlags::empty(),
-                MsFlags::MS_RDONLY,
-                "",
-            ),
-            (
-                &["rw", "ro"],
-                "tmpfs",
-                MsFlags::MS_RDONLY,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["rbind", "ro"],
-                "none",
-                rbind | MsFlags::MS_RDONLY,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["ro"],
-                "bind",
-                MsFlags::MS_BIND | MsFlags::MS_RDONLY,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["defaults"],
-                "tmpfs",
-                MsFlags::empty(),
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["nosuid", "size=65536k", "mode=755"],
-                "tmpfs",
-                MsFlags::MS_NOSUID,
-                MsFlags::empty(),
-                "size=65536k,mode=755",
-            ),
-            (
-                &["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
-                "devpts",
-                MsFlags::empty(),
-                MsFlags::empty(),
-                "newinstance,ptmxmode=0666,mode=0620,gid=5",
-            ),
-            (
-                &["nosymfollow"],
-                "tmpfs",
-                MS_NOSYMFOLLOW,
-                MsFlags::empty(),
-                "",
-            ),
-            (
-                &["suid", "dev", "exec"],
-                "bind",
-                MsFlags::MS_BIND,
-                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-                "",
-            ),
-            (
-                &["strictatime", "relatime"],
-                "tmpfs",
-                MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME,
-                MsFlags::empty(),
-                "",
-            ),
+            (&["nosuid", "noexec", "nodev"], "proc", F::MS_NOSUID | F::MS_NOEXEC | F::MS_NODEV, none, ""),
+            (&["ro", "nosuid"], "sysfs", F::MS_RDONLY | F::MS_NOSUID, none, ""),
+            (&["ro", "rw"], "tmpfs", none, F::MS_RDONLY, ""),
+            (&["rw", "ro"], "tmpfs", F::MS_RDONLY, none, ""),
+            (&["rbind", "ro"], "none", F::MS_BIND | F::MS_REC | F::MS_RDONLY, none, ""),
+            (&["ro"], "bind", F::MS_BIND | F::MS_RDONLY, none, ""),
+            (&["defaults"], "tmpfs", none, none, ""),
+            (&["nosuid", "size=65536k", "mode=755"], "tmpfs", F::MS_NOSUID, none, "size=65536k,mode=755"),
+            (&["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"], "devpts", none, none,
+             "newinstance,ptmxmode=0666,mode=0620,gid=5"),
+            (&["nosymfollow"], "tmpfs", MS_NOSYMFOLLOW, none, ""),
+            (&["suid", "dev", "exec"], "bind", F::MS_BIND, F::MS_NOSUID | F::MS_NODEV | F::MS_NOEXEC, ""),
+            (&["strictatime", "relatime"], "tmpfs", F::MS_STRICTATIME | F::MS_RELATIME, none, ""),
+            (&["remount", "bind", "ro"], "none", F::MS_REMOUNT | F::MS_BIND | F::MS_RDONLY, none, ""),
         ];
         for (list, typ, flags, cleared, data) in cases {
             let m = parse(&opts(list), typ).unwrap();
@@ -422,6 +370,16 @@ mod tests {
         let err = parse(&opts(&["rbind", "nosiud"]), "none").unwrap_err();
         assert_eq!(err.to_string(), "unknown mount option \"nosiud\"");
         assert!(parse(&opts(&["idmap"]), "bind").is_err());
+        // runtime-tools' `mounts` test gives binds tmpfs data options: accepted, not passed on.
+        let m = parse(&opts(&["nosuid", "mode=755", "size=1k", "bind"]), "").unwrap();
+        assert_eq!(m.flags, MsFlags::MS_NOSUID | MsFlags::MS_BIND);
+    }
+
+    #[test]
+    fn flags_named_for_errors() {
+        let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_RELATIME;
+        assert_eq!(flag_names(flags), "nosuid,relatime,ro");
+        assert_eq!(flag_names(MsFlags::MS_BIND | MsFlags::MS_REC), "bind");
     }
 
     #[test]

@@ -146,20 +146,31 @@ impl Root {
         Ok((self.mkdir_all(parent, 0o755)?, name))
     }
 
-    /// Create (or open) a plain file at `rel` with `mode`, never following a final symlink.
+    /// Create (or open) a plain file at `rel` with `mode`. A final symlink is never opened
+    /// blindly: a dangling one (`/etc/resolv.conf -> ../run/resolv.conf`) is followed inside the
+    /// root and its target created, as mkdir_all does for directories.
     pub fn create_file(&self, rel: &Path, mode: u32) -> Result<OwnedFd> {
-        let (parent, name) = self.parent_of(rel)?;
-        let flags = OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_RDONLY;
-        let fd = openat(
-            Some(parent.as_raw_fd()),
-            name,
-            flags,
-            Mode::from_bits_truncate(mode),
-        )
-        .map_err(errno_error)
-        .with_context(|| format!("create {rel:?}"))?;
-        // SAFETY: openat just returned this descriptor and nothing else owns it.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        let mut rel = rel.to_path_buf();
+        for _ in 0..40 {
+            let (parent, name) = self.parent_of(&rel)?;
+            let flags = OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_RDONLY;
+            match openat(
+                Some(parent.as_raw_fd()),
+                name,
+                flags,
+                Mode::from_bits_truncate(mode),
+            ) {
+                // SAFETY: openat just returned this descriptor and nothing else owns it.
+                Ok(fd) => return Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
+                Err(Errno::ELOOP) => {
+                    let target = readlinkat(Some(parent.as_raw_fd()), name).map_err(errno_error)?;
+                    let dir = self.path_inside(&parent)?;
+                    rel = clean(&dir.join(target)); // an absolute target replaces `dir`
+                }
+                Err(e) => return Err(errno_error(e)).context(format!("create {rel:?}")),
+            }
+        }
+        Err(errno_error(Errno::ELOOP)).context(format!("create {rel:?}"))
     }
 
     /// `ln -s target rel` inside the root.
@@ -255,13 +266,26 @@ mod tests {
     }
 
     #[test]
-    fn dangling_and_looping_links_fail_without_touching_host() {
-        let (_root_dir, outside, root) = hostile_root();
+    fn looping_links_fail() {
+        let (_root_dir, _outside, root) = hostile_root();
         assert!(root.mkdir_all(Path::new("loop/x"), 0o755).is_err());
-        // The dangling link's target is re-rooted: its parent directories are created inside.
-        let fd = root.create_file(Path::new("dangling"), 0o644);
-        assert!(fd.is_err(), "O_NOFOLLOW must refuse the final symlink");
-        assert!(!outside.path().join("nothing").exists());
+        assert!(root.create_file(Path::new("loop"), 0o644).is_err());
+    }
+
+    #[test]
+    fn dangling_final_link_is_created_inside_root() {
+        let (root_dir, outside, root) = hostile_root();
+        let fd = root.create_file(Path::new("dangling"), 0o644).unwrap();
+        let inside = root.path_inside(&fd).unwrap();
+        let want = Path::new("/")
+            .join(outside.path().strip_prefix("/").unwrap())
+            .join("nothing");
+        assert_eq!(inside, want);
+        assert!(root_dir
+            .path()
+            .join(want.strip_prefix("/").unwrap())
+            .is_file());
+        assert!(!outside.path().join("nothing").exists(), "escaped the root");
     }
 
     #[test]

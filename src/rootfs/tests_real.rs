@@ -10,24 +10,28 @@
 //! its exit code. The test then checks the host's mount table is unchanged and the bundle (a
 //! TempDir) is gone.
 use std::fs;
-use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt};
+use std::io::{Read, Write};
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::stat::{major, minor};
 use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::{fork, getpid, ForkResult};
+use nix::unistd::{fork, getpid, setresgid, setresuid, ForkResult, Gid, Uid};
 use oci_spec::runtime::Spec;
 
 use super::{enter, finalize, prepare, RootfsConfig};
 
 type Check = Result<(), String>;
 
+#[derive(Default)]
 struct Scenario {
     no_pivot: bool,
     user_ns: bool,
     cgroup_ns: bool,
+    /// Instead of building a rootfs, feed prepare bad specs and check the errors.
+    bad_input: bool,
 }
 
 const SCENARIO_ENV: &str = "SHOJI_ROOTFS_SCENARIO";
@@ -38,19 +42,20 @@ const ESCAPE: &str = "/etc/shoji-rootfs-escape-test";
 fn scenario(name: &str) -> Option<Scenario> {
     match name {
         "pivot" => Some(Scenario {
-            no_pivot: false,
-            user_ns: false,
-            cgroup_ns: false,
+            ..Default::default()
         }),
         "no-pivot" => Some(Scenario {
             no_pivot: true,
-            user_ns: false,
             cgroup_ns: true,
+            ..Default::default()
         }),
         "userns" => Some(Scenario {
-            no_pivot: false,
             user_ns: true,
-            cgroup_ns: false,
+            ..Default::default()
+        }),
+        "bad-input" => Some(Scenario {
+            bad_input: true,
+            ..Default::default()
         }),
         _ => None,
     }
@@ -88,9 +93,14 @@ fn busybox_bundle() -> Bundle {
     }
     fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/:/bin/sh\n").unwrap();
     fs::write(rootfs.join("tmp/seed"), "seeded\n").unwrap();
+    fs::create_dir(rootfs.join("tmp/sub")).unwrap();
+    symlink("../seed", rootfs.join("tmp/sub/link")).unwrap();
+    fs::set_permissions(rootfs.join("tmp/sub"), fs::Permissions::from_mode(0o711)).unwrap();
     fs::create_dir_all(dir.path().join("data")).unwrap();
     fs::write(dir.path().join("data/hello"), "hello from the host\n").unwrap();
     fs::write(dir.path().join("file"), "bound file\n").unwrap();
+    // A dangling link as images ship it: a file bind onto it creates its target.
+    symlink("../var/resolv.conf", rootfs.join("etc/resolv.conf")).unwrap();
     // Aims at the host's /etc: it must resolve inside the rootfs.
     symlink(format!("/../../../..{ESCAPE}"), rootfs.join("evil")).unwrap();
     Bundle { dir }
@@ -101,7 +111,8 @@ fn spec_json(bundle: &Path, s: &Scenario) -> Spec {
     let devices = if s.user_ns {
         "[]"
     } else {
-        r#"[{"path":"/dev/custom","type":"c","major":1,"minor":5,"fileMode":384,"uid":1,"gid":2}]"#
+        r#"[{"path":"/dev/custom","type":"c","major":1,"minor":5,"fileMode":384,"uid":1,"gid":2},
+            {"path":"/dev/fifo","type":"p","major":8,"minor":666,"fileMode":432}]"#
     };
     let propagation = if s.no_pivot { "shared" } else { "rslave" };
     let json = format!(
@@ -117,18 +128,28 @@ fn spec_json(bundle: &Path, s: &Scenario) -> Spec {
           {{"destination":"/data","type":"bind","source":"{bundle}/data","options":["rbind","ro","nosuid"]}},
           {{"destination":"/etc/bound-file","type":"none","source":"{bundle}/file","options":["bind"]}},
           {{"destination":"/evil/x","type":"tmpfs","source":"tmpfs","options":["ro"]}},
-          {{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nodev"]}}
+          {{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nodev"]}},
+          {{"destination":"/run/fresh","type":"tmpfs","source":"tmpfs"}},
+          {{"destination":"/cgroup2","type":"cgroup2","source":"cgroup2","options":["ro","nosuid"]}},
+          {{"destination":"/mnt/etc-rshared","source":"/etc","options":["nosuid",{atime}"mode=755","size=1k","rbind","rshared"]}},
+          {{"destination":"/mnt/etc-unbindable","source":"/etc","options":["bind","unbindable"]}},
+          {{"destination":"/etc/resolv.conf","type":"bind","source":"{bundle}/file","options":["rbind","ro"]}}
         ],
         "linux":{{"devices":{devices},"rootfsPropagation":"{propagation}",
           "maskedPaths":["/proc/timer_list","/proc/acpi","/proc/does-not-exist"],
           "readonlyPaths":["/proc/sys","/proc/sysrq-trigger"]}}}}"#,
         ro = !s.no_pivot,
+        // A user namespace may not change the atime mode locked on the host's mount.
+        atime = if s.user_ns { "" } else { r#""strictatime","# },
     );
     serde_json::from_str(&json).expect("test spec parses")
 }
 
 fn run_scenario(name: &str) {
     let bundle = busybox_bundle();
+    if scenario(name).is_some_and(|s| s.user_ns) {
+        hand_to_userns(bundle.dir.path());
+    }
     let host_before = fs::read_to_string("/proc/self/mountinfo").unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
         .env(SCENARIO_ENV, name)
@@ -186,16 +207,67 @@ fn own_cgroup(controller: &str) -> String {
     line.splitn(3, ':').nth(2).unwrap_or_default().to_string()
 }
 
+/// Host ids of the user namespace scenario: container 0..65536 is host 100000..165536, so
+/// the host's root is unmapped inside, as with runtime-tools' maps or a rootless setup.
+const USERNS_HOST_ID: u32 = 100_000;
+
+/// Unshare a user namespace whose maps a helper left in the parent namespace writes (only a
+/// process there may map ids other than its own), then become its root as runc's nsexec does.
+fn enter_mapped_user_ns() -> Check {
+    let (unshared_r, unshared_w) = nix::unistd::pipe().map_err(|e| e.to_string())?;
+    let (mapped_r, mapped_w) = nix::unistd::pipe().map_err(|e| e.to_string())?;
+    // SAFETY: single-threaded (before main); the helper only does file I/O and _exit.
+    match unsafe { fork() }.map_err(|e| e.to_string())? {
+        ForkResult::Child => {
+            let mut byte = [0u8];
+            let _ = fs::File::from(unshared_r).read_exact(&mut byte);
+            let pid = nix::unistd::getppid();
+            let map = format!("0 {USERNS_HOST_ID} 65536");
+            let ok = fs::write(format!("/proc/{pid}/uid_map"), &map).is_ok()
+                && fs::write(format!("/proc/{pid}/gid_map"), &map).is_ok();
+            let _ = fs::File::from(mapped_w).write_all(if ok { b"y" } else { b"n" });
+            // SAFETY: the helper ends here.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare user: {e}"))?;
+            fs::File::from(unshared_w)
+                .write_all(b"u")
+                .map_err(|e| e.to_string())?;
+            let mut answer = [0u8];
+            fs::File::from(mapped_r)
+                .read_exact(&mut answer)
+                .map_err(|e| e.to_string())?;
+            let _ = waitpid(child, None);
+            expect(answer == *b"y", "the helper could not write the id maps")?;
+            let root = (Gid::from_raw(0), Uid::from_raw(0));
+            setresgid(root.0, root.0, root.0).map_err(|e| format!("setresgid 0: {e}"))?;
+            setresuid(root.1, root.1, root.1).map_err(|e| format!("setresuid 0: {e}"))
+        }
+    }
+}
+
+/// Give the bundle to the user namespace's root: ownership of everything in it, and search
+/// permission on the TempDir (0700 by default) for the unmapped host root's stand-in.
+fn hand_to_userns(dir: &Path) {
+    fn walk(p: &Path) {
+        std::os::unix::fs::lchown(p, Some(USERNS_HOST_ID), Some(USERNS_HOST_ID)).unwrap();
+        if fs::symlink_metadata(p).unwrap().is_dir() {
+            for entry in fs::read_dir(p).unwrap() {
+                walk(&entry.unwrap().path());
+            }
+        }
+    }
+    walk(dir);
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// The re-executed process: new namespaces, then the grandchild (pid 1) does the work.
 fn child(s: &Scenario, bundle: &Path) -> Check {
     let spec = spec_json(bundle, s);
     let memory_cgroup = own_cgroup("memory");
     if s.user_ns {
-        unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare user: {e}"))?;
-        // A process may map its own ids into a namespace it just created: 0 → 0, size 1.
-        fs::write("/proc/self/setgroups", "deny").map_err(|e| format!("setgroups: {e}"))?;
-        fs::write("/proc/self/uid_map", "0 0 1").map_err(|e| format!("uid_map: {e}"))?;
-        fs::write("/proc/self/gid_map", "0 0 1").map_err(|e| format!("gid_map: {e}"))?;
+        enter_mapped_user_ns()?;
     }
     let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWIPC;
     if s.cgroup_ns {
@@ -225,6 +297,9 @@ fn child(s: &Scenario, bundle: &Path) -> Check {
 /// The container init: build the rootfs, then look at it from inside.
 fn container(s: &Scenario, bundle: &Path, spec: &Spec, memory_cgroup: &str) -> Check {
     let rootfs = bundle.join("rootfs");
+    if s.bad_input {
+        return check_bad_input(&rootfs);
+    }
     let cfg = RootfsConfig {
         spec,
         rootfs: &rootfs,
@@ -305,12 +380,30 @@ fn check_mounts(s: &Scenario, rootfs: &Path, memory_cgroup: &str) -> Check {
     )?;
     need("/sys/fs/cgroup/unified", "cgroup2")?;
     need("/sys/fs/cgroup/systemd", "cgroup")?;
+    // Fresh where allowed; in a user namespace without a cgroup one, the host's v2 bound.
+    let v2 = need("/cgroup2", "cgroup2")?;
+    expect(
+        v2.2.starts_with("ro,nosuid"),
+        format!("/cgroup2 options {}", v2.2),
+    )?;
     let data = find("/data").ok_or("no /data bind")?;
     expect(
         data.2.contains("ro") && data.2.contains("nosuid"),
         format!("/data options {}", data.2),
     )?;
     find("/etc/bound-file").ok_or("no /etc/bound-file bind")?;
+    find("/var/resolv.conf").ok_or("no bind at /var/resolv.conf (the link's target)")?;
+    // runtime-tools' `mounts` shapes: a typeless bind with tmpfs data and propagation options.
+    let shared = find("/mnt/etc-rshared").ok_or("no /mnt/etc-rshared")?;
+    expect(
+        shared.3.contains("shared:") && shared.2.contains("nosuid"),
+        format!("/mnt/etc-rshared is {shared:?}"),
+    )?;
+    let unbindable = find("/mnt/etc-unbindable").ok_or("no /mnt/etc-unbindable")?;
+    expect(
+        unbindable.3.contains("unbindable"),
+        format!("/mnt/etc-unbindable is {unbindable:?}"),
+    )?;
     // The symlink /evil → /../../../..<ESCAPE> was resolved inside the rootfs.
     let evil = need(&format!("{ESCAPE}/x"), "tmpfs")?;
     expect(evil.2.starts_with("ro"), format!("ro tmpfs is {}", evil.2))?;
@@ -418,6 +511,30 @@ fn check_writes(s: &Scenario) -> Check {
     let seed =
         fs::read_to_string("/tmp/seed").map_err(|e| format!("tmpcopyup lost /tmp/seed: {e}"))?;
     expect(seed == "seeded\n", format!("/tmp/seed is {seed:?}"))?;
+    let sub = fs::metadata("/tmp/sub").map_err(|e| format!("tmpcopyup lost /tmp/sub: {e}"))?;
+    expect(
+        sub.mode() & 0o7777 == 0o711,
+        format!("/tmp/sub mode {:o}", sub.mode()),
+    )?;
+    let link = fs::read_link("/tmp/sub/link").map_err(|e| format!("/tmp/sub/link: {e}"))?;
+    expect(
+        link == Path::new("../seed"),
+        format!("/tmp/sub/link → {link:?}"),
+    )?;
+    let resolv =
+        fs::read_to_string("/etc/resolv.conf").map_err(|e| format!("/etc/resolv.conf: {e}"))?;
+    expect(
+        resolv == "bound file\n",
+        format!("/etc/resolv.conf is {resolv:?}"),
+    )?;
+    let fresh = fs::metadata("/run/fresh")
+        .map_err(|e| e.to_string())?
+        .mode()
+        & 0o7777;
+    expect(
+        fresh == 0o1777,
+        format!("tmpfs on a new dir has mode {fresh:o}, not 1777"),
+    )?;
     let bound = fs::read_to_string("/etc/bound-file").map_err(|e| e.to_string())?;
     expect(
         bound == "bound file\n",
@@ -444,6 +561,81 @@ fn check_busybox(s: &Scenario) -> Check {
         )?;
     }
     Ok(())
+}
+
+/// Each bad spec fails in prepare with runc's wording, naming the mount.
+fn check_bad_input(rootfs: &Path) -> Check {
+    let cases = [
+        (
+            r#"{"destination":"/proc/foo","type":"tmpfs","source":"tmpfs"}"#,
+            r#"error mounting "tmpfs" to rootfs at "/proc/foo": "/proc/foo" cannot be mounted because it is inside /proc"#,
+        ),
+        (
+            r#"{"destination":"/x","type":"nosuchfs","source":"none"}"#,
+            r#"error mounting "none" to rootfs at "/x": no such device"#,
+        ),
+        (
+            r#"{"destination":"/y","type":"bind","source":"/nonexistent-shoji-src","options":["bind"]}"#,
+            r#"error mounting "/nonexistent-shoji-src" to rootfs at "/y": no such file or directory"#,
+        ),
+        (
+            r#"{"destination":"/z","type":"none","source":"/tmp","options":["rbind","nosiud"]}"#,
+            r#"error mounting "/tmp" to rootfs at "/z": unknown mount option "nosiud""#,
+        ),
+        (
+            r#"{"destination":"/t","type":"tmpfs","source":"tmpfs","options":["size=lots"]}"#,
+            r#"error mounting "tmpfs" to rootfs at "/t": invalid argument"#,
+        ),
+        (
+            r#"{"destination":"/etc/passwd","type":"proc","source":"proc"}"#,
+            r#"error mounting "proc" to rootfs at "/etc/passwd": filesystem "proc" must be mounted on ordinary directory"#,
+        ),
+        (
+            r#"{"destination":"/","type":"tmpfs","source":"tmpfs"}"#,
+            "mountpoint \"/\" is on the top of rootfs",
+        ),
+    ];
+    for (mount, want) in cases {
+        let json =
+            format!(r#"{{"ociVersion":"1.0.2","root":{{"path":"rootfs"}},"mounts":[{mount}]}}"#);
+        let spec: Spec = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+        let cfg = RootfsConfig {
+            spec: &spec,
+            rootfs,
+            no_pivot: false,
+            user_ns: false,
+            cgroup_ns: false,
+        };
+        let got = prepare(&cfg)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| format!("{e:#}"));
+        expect(
+            got.contains(want),
+            format!("for {mount}\n  got  {got:?}\n  want {want:?}"),
+        )?;
+    }
+    let json =
+        r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"linux":{"rootfsPropagation":"bogus"}}"#;
+    let spec: Spec = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let cfg = RootfsConfig {
+        spec: &spec,
+        rootfs,
+        no_pivot: false,
+        user_ns: false,
+        cgroup_ns: false,
+    };
+    let got = prepare(&cfg)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| format!("{e:#}"));
+    expect(
+        got == "rootfsPropagation=bogus is not supported",
+        format!("propagation error {got:?}"),
+    )
+}
+
+#[test]
+fn rootfs_real_bad_input_errors() {
+    run_scenario("bad-input");
 }
 
 #[test]

@@ -11,6 +11,12 @@ pub fn known() -> Vec<String> {
     caps::all().iter().map(|c| c.to_string()).collect()
 }
 
+/// The capabilities the running kernel has (probing costs a prctl per capability: once).
+fn supported() -> &'static HashSet<Capability> {
+    static SUPPORTED: std::sync::OnceLock<HashSet<Capability>> = std::sync::OnceLock::new();
+    SUPPORTED.get_or_init(caps::runtime::thread_all_supported)
+}
+
 fn convert(set: &Option<Capabilities>) -> Result<HashSet<Capability>> {
     let mut out = HashSet::new();
     for cap in set.iter().flatten() {
@@ -18,7 +24,7 @@ fn convert(set: &Option<Capabilities>) -> Result<HashSet<Capability>> {
         let c = Capability::from_str(&name)
             .map_err(|_| anyhow::anyhow!("unknown capability {name:?}"))?;
         // A capability the running kernel does not have is skipped, as runc does.
-        if caps::runtime::thread_all_supported().contains(&c) {
+        if supported().contains(&c) {
             out.insert(c);
         }
     }

@@ -61,10 +61,8 @@ fn check_namespaces(spec: &Spec) -> Result<()> {
     let mut seen = HashSet::new();
     for ns in &namespaces {
         if !seen.insert(ns.typ()) {
-            bail!(
-                "duplicate namespace type {:?} in linux.namespaces",
-                ns.typ()
-            );
+            let name = serde_json::to_value(ns.typ())?;
+            bail!("duplicate namespace type {name} in linux.namespaces");
         }
     }
     let has = |t: LinuxNamespaceType| namespaces.iter().any(|n| n.typ() == t);
@@ -93,9 +91,6 @@ fn check_namespaces(spec: &Spec) -> Result<()> {
     }
     if spec.domainname().as_ref().is_some_and(|h| !h.is_empty()) && !has(LinuxNamespaceType::Uts) {
         bail!("unable to set domainname without a private UTS namespace");
-    }
-    if !has(LinuxNamespaceType::Mount) {
-        bail!("linux.namespaces must contain a mount namespace");
     }
     Ok(())
 }

@@ -68,7 +68,7 @@ impl Record {
         self.view_with(status)
     }
 
-    /// The state document with a given status (hooks see "creating" before the record exists).
+    /// The state document with a given status (for hooks, before the record is saved).
     pub fn view_with(&self, status: Status) -> StateView {
         StateView {
             oci_version: self.config.version().clone(),

@@ -43,7 +43,7 @@ impl Store {
         match fs::DirBuilder::new().mode(0o711).create(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                bail!("container with id exists: {id}")
+                bail!("container with given ID already exists: {id}")
             }
             Err(e) => return Err(e).with_context(|| format!("creating state dir {path:?}")),
         }
@@ -151,8 +151,8 @@ impl ContainerDir {
             .mode(0o600)
             .open(&tmp)
             .with_context(|| format!("writing {tmp:?}"))?;
+        // No fsync: the state lives on tmpfs (/run) and must not outlive a reboot anyway.
         f.write_all(&serde_json::to_vec(record)?)?;
-        f.sync_all()?;
         fs::rename(&tmp, self.path.join(STATE_FILE)).context("renaming state file")?;
         Ok(())
     }
@@ -178,7 +178,7 @@ mod tests {
         let store = Store::new(tmp.path()).unwrap();
         let _held = store.create("c1").unwrap();
         let err = store.create("c1").err().unwrap().to_string();
-        assert_eq!(err, "container with id exists: c1");
+        assert_eq!(err, "container with given ID already exists: c1");
         let err = store.open("nope").err().unwrap().to_string();
         assert_eq!(err, "container nope does not exist");
         assert!(store.create("../x").is_err());

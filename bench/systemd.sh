@@ -1,0 +1,11 @@
+#!/bin/sh
+# Issue 3's speed figure: 100 sequential `run`s of /bin/true in the systemd sandbox with
+# shoji --systemd-cgroup, runc --systemd-cgroup and shoji's cgroupfs driver, with the ratios.
+#   bash bench/systemd.sh [path/to/shoji]     (root; the default is the release build)
+# The sandbox is the systemd test binary's own (integration/sandbox), built in release.
+set -eu
+cd "$(dirname "$0")/.."
+if [ -n "${1:-}" ]; then SHOJI_BENCH_BINARY=$(realpath "$1"); export SHOJI_BENCH_BINARY; fi
+cargo test --release --test systemd -- --ignored --exact bench::lifecycle_bench --nocapture 2>&1 |
+    tee target/bench-systemd.log | sed -n 's/^bench: //p'
+grep -q "test result: ok" target/bench-systemd.log || { echo "bench failed: see target/bench-systemd.log" >&2; exit 1; }

@@ -1,0 +1,124 @@
+//! The cgroupfs driver on this host: where absolute, relative and empty cgroupsPaths land,
+//! the resource files written there, rejection of systemd-format paths, removal on delete.
+
+use std::path::PathBuf;
+
+use crate::support::procfs::{cgroup_of, controller_dir, find_cgroup_dirs_named, read};
+use crate::support::{
+    assert_no_leftovers, create_must_fail, json, unique_name, Bundle, CgroupParents, Container,
+    Runtime,
+};
+
+const CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuset", "pids", "devices"];
+
+fn bundle_with_path(name: &str, cgroups_path: &str) -> Bundle {
+    let bundle = Bundle::busybox(name);
+    bundle.args(&["sleep", "1000"]);
+    bundle.edit(|s| s["linux"]["cgroupsPath"] = json!(cgroups_path));
+    bundle
+}
+
+fn in_procs(ctrl: &str, path: &str, pid: i32) -> bool {
+    let procs = read(controller_dir(ctrl, path).join("cgroup.procs"));
+    procs.lines().any(|l| l == pid.to_string())
+}
+
+#[test]
+fn absolute_path_with_resources() {
+    let rt = Runtime::new();
+    let path = format!("/kubepods/besteffort/pod012abc-{}/345def", unique_name("p"));
+    let _parents = CgroupParents::absolute(&path);
+    let bundle = bundle_with_path("cg-abs", &path);
+    bundle.edit(|s| {
+        s["linux"]["resources"]["memory"] = json!({ "limit": 67108864 });
+        s["linux"]["resources"]["cpu"] =
+            json!({ "shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0" });
+        s["linux"]["resources"]["pids"] = json!({ "limit": 42 });
+    });
+    let c = Container::create(&rt, &bundle, "cg-abs");
+    for ctrl in CONTROLLERS {
+        assert_eq!(
+            cgroup_of(c.pid, ctrl).as_deref(),
+            Some(path.as_str()),
+            "{ctrl}"
+        );
+        assert!(
+            in_procs(ctrl, &path, c.pid),
+            "init not in {ctrl} cgroup.procs"
+        );
+    }
+    let file = |ctrl, name| crate::support::procfs::cgroup_file(ctrl, &path, name);
+    assert_eq!(file("memory", "memory.limit_in_bytes"), "67108864");
+    assert_eq!(file("cpu", "cpu.shares"), "512");
+    assert_eq!(file("cpu", "cpu.cfs_quota_us"), "50000");
+    assert_eq!(file("cpu", "cpu.cfs_period_us"), "100000");
+    assert_eq!(file("pids", "pids.max"), "42");
+    assert_eq!(file("cpuset", "cpuset.cpus"), "0");
+    assert_eq!(file("cpuset", "cpuset.mems"), "0");
+    let dirs = c.cgroup_dirs().to_vec();
+    assert!(dirs.iter().any(|d| d.ends_with("345def")), "{dirs:?}");
+    // The guard's delete checks every one of these directories is gone.
+}
+
+#[test]
+fn relative_path_lands_under_own_cgroup() {
+    let rt = Runtime::new();
+    let rel = unique_name("shoji-rel");
+    let _parents = CgroupParents::relative(&format!("{rel}/inner"));
+    let bundle = bundle_with_path("cg-rel", &format!("{rel}/inner"));
+    let c = Container::create(&rt, &bundle, "cg-rel");
+    let me = std::process::id() as i32;
+    for ctrl in ["memory", "pids", "cpu"] {
+        let own = cgroup_of(me, ctrl).expect("own cgroup");
+        let want = format!("{}/{rel}/inner", own.trim_end_matches('/'));
+        assert_eq!(
+            cgroup_of(c.pid, ctrl).as_deref(),
+            Some(want.as_str()),
+            "{ctrl}"
+        );
+        assert!(controller_dir(ctrl, &want).is_dir());
+    }
+}
+
+#[test]
+fn empty_path_is_derived_from_id() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("cg-empty");
+    bundle.args(&["sleep", "1000"]);
+    let c = Container::create(&rt, &bundle, "cg-empty");
+    for ctrl in ["memory", "pids", "cpu", "devices"] {
+        let path = cgroup_of(c.pid, ctrl).expect("cgroup");
+        assert!(
+            path.ends_with(&format!("/{}", c.id)),
+            "{ctrl} cgroup {path:?} not named for the id"
+        );
+        assert!(controller_dir(ctrl, &path).is_dir());
+    }
+}
+
+#[test]
+fn systemd_path_without_flag_is_rejected() {
+    let rt = Runtime::new();
+    let path = "kubepods-besteffort-pod012abc.slice:cri-containerd:345def";
+    let bundle = bundle_with_path("cg-sdpath", path);
+    let id = unique_name("cg-sdpath");
+    let out = create_must_fail(&rt, bundle.path_str(), &id).failure();
+    let line = out.one_line_error();
+    assert!(line.contains(path), "error does not name the path: {line}");
+    assert!(
+        line.contains("--systemd-cgroup"),
+        "error does not name the flag: {line}"
+    );
+    assert_eq!(find_cgroup_dirs_named(path), Vec::<PathBuf>::new());
+    assert_no_leftovers(&rt, &id, &bundle);
+}
+
+#[test]
+fn dot_dot_in_path_stays_inside_hierarchy() {
+    let rt = Runtime::new();
+    let name = unique_name("shoji-dots");
+    let bundle = bundle_with_path("cg-dots", &format!("/../../{name}"));
+    let c = Container::create(&rt, &bundle, "cg-dots");
+    assert_eq!(cgroup_of(c.pid, "memory"), Some(format!("/{name}")));
+    assert!(controller_dir("memory", &format!("/{name}")).is_dir());
+}

@@ -1,0 +1,164 @@
+//! Namespaces as a user checks them: the /proc/PID/ns links of the container's init compared
+//! with the host's, uid/gid maps of a user namespace, and joining a namespace by path.
+
+use crate::support::procfs::{ns_link, read};
+use crate::support::{json, Bundle, Container, Runtime, Value};
+
+fn host_link(kind: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{kind}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn namespaces(kinds: &[&str]) -> Value {
+    json!(kinds
+        .iter()
+        .map(|k| json!({ "type": k }))
+        .collect::<Vec<_>>())
+}
+
+#[test]
+fn new_namespaces_differ_from_host() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ns-new");
+    bundle.args(&["sleep", "1000"]);
+    bundle.edit(|s| {
+        s["linux"]["namespaces"] = namespaces(&["pid", "network", "ipc", "uts", "mount", "cgroup"])
+    });
+    let c = Container::create(&rt, &bundle, "ns-new");
+    for link in ["pid", "net", "ipc", "uts", "mnt", "cgroup"] {
+        assert_ne!(
+            ns_link(c.pid, link),
+            host_link(link),
+            "{link} namespace is the host's"
+        );
+    }
+    // Not asked for: shared with the host.
+    assert_eq!(ns_link(c.pid, "user"), host_link("user"));
+}
+
+#[test]
+fn omitted_namespaces_are_shared() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ns-shared");
+    bundle.args(&["sleep", "1000"]);
+    bundle.edit(|s| {
+        s["linux"]["namespaces"] = namespaces(&["pid", "mount"]);
+        // A hostname needs a private UTS namespace.
+        s.as_object_mut().unwrap().remove("hostname");
+    });
+    let c = Container::create(&rt, &bundle, "ns-shared");
+    for link in ["net", "ipc", "uts", "cgroup", "user"] {
+        assert_eq!(
+            ns_link(c.pid, link),
+            host_link(link),
+            "{link} namespace not shared"
+        );
+    }
+    assert_ne!(ns_link(c.pid, "pid"), host_link("pid"));
+}
+
+#[test]
+fn user_namespace_with_mappings() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ns-user");
+    bundle.args(&["sleep", "1000"]);
+    bundle.edit(|s| {
+        s["linux"]["namespaces"] = namespaces(&["pid", "network", "ipc", "uts", "mount", "user"]);
+        s["linux"]["uidMappings"] = json!([{ "containerID": 0, "hostID": 100000, "size": 65536 }]);
+        s["linux"]["gidMappings"] = json!([{ "containerID": 0, "hostID": 100000, "size": 65536 }]);
+    });
+    let c = Container::create(&rt, &bundle, "ns-user");
+    assert_ne!(ns_link(c.pid, "user"), host_link("user"));
+    for map in ["uid_map", "gid_map"] {
+        let fields: Vec<String> = read(format!("/proc/{}/{map}", c.pid))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(fields, ["0", "100000", "65536"], "{map}");
+    }
+    // The init runs as container root, which is host uid 100000.
+    let status = read(format!("/proc/{}/status", c.pid));
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert_eq!(uid.split_whitespace().nth(1), Some("100000"), "{uid}");
+}
+
+#[test]
+fn user_namespace_process_sees_itself_as_root() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ns-user-in");
+    bundle.edit(|s| {
+        s["linux"]["namespaces"] = namespaces(&["pid", "network", "ipc", "uts", "mount", "user"]);
+        s["linux"]["uidMappings"] = json!([{ "containerID": 0, "hostID": 200000, "size": 1000 }]);
+        s["linux"]["gidMappings"] = json!([{ "containerID": 0, "hostID": 200000, "size": 1000 }]);
+    });
+    let out = crate::support::sh(&rt, &bundle, "cat /proc/self/uid_map; id -u");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["0", "200000", "1000"]
+    );
+    assert_eq!(lines[1], "0");
+}
+
+#[test]
+fn join_namespaces_by_path() {
+    let rt = Runtime::new();
+    let first = Bundle::busybox("ns-first");
+    first.args(&["sleep", "1000"]);
+    let a = Container::create(&rt, &first, "ns-first");
+
+    let second = Bundle::busybox("ns-second");
+    second.args(&["sleep", "1000"]);
+    let path = |link: &str| format!("/proc/{}/ns/{link}", a.pid);
+    second.edit(|s| {
+        s["linux"]["namespaces"] = json!([
+            { "type": "pid" },
+            { "type": "mount" },
+            { "type": "network", "path": path("net") },
+            { "type": "ipc", "path": path("ipc") },
+            { "type": "uts", "path": path("uts") }
+        ])
+    });
+    let b = Container::create(&rt, &second, "ns-second");
+    for link in ["net", "ipc", "uts"] {
+        assert_eq!(
+            ns_link(b.pid, link),
+            ns_link(a.pid, link),
+            "{link} not joined"
+        );
+        assert_ne!(ns_link(b.pid, link), host_link(link));
+    }
+    assert_ne!(
+        ns_link(b.pid, "pid"),
+        ns_link(a.pid, "pid"),
+        "pid namespace should be new"
+    );
+    assert_ne!(
+        ns_link(b.pid, "mnt"),
+        ns_link(a.pid, "mnt"),
+        "mount namespace should be new"
+    );
+}
+
+#[test]
+fn time_namespace() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ns-time");
+    bundle.args(&["sleep", "1000"]);
+    bundle.edit(|s| {
+        s["linux"]["namespaces"] = namespaces(&["pid", "network", "ipc", "uts", "mount", "time"])
+    });
+    let c = Container::create(&rt, &bundle, "ns-time");
+    c.start().success();
+    // A new time namespace applies to the process from its execve on.
+    let deadline = (0..1000).find(|_| {
+        let moved = ns_link(c.pid, "time") != host_link("time");
+        if !moved {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        moved
+    });
+    assert!(deadline.is_some(), "time namespace is the host's");
+}

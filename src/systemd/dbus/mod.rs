@@ -1,0 +1,230 @@
+//! The blocking D-Bus client to systemd's manager (org.freedesktop.systemd1): the system bus,
+//! or systemd's private socket when there is no bus.
+//!
+//! Inputs: unit names and [`Property`] lists (their D-Bus types fixed by `properties`).
+//! Outputs: started, changed, stopped units; job results. Runs in the runtime parent, after the
+//! container child is cloned: zbus starts background threads, which a fork must never inherit.
+//! Invariants: this module (with its `private_socket` part) is the only one importing zbus;
+//! every job is waited for with a timeout, subscribed to before it is queued.
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use zbus::blocking::{Connection, MessageIterator};
+use zbus::message::Type as MessageType;
+use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value as DbusValue};
+use zbus::MatchRule;
+
+use super::properties::{Property, Value};
+
+mod private_socket;
+
+const SYSTEM_BUS: &str = "/run/dbus/system_bus_socket";
+const PRIVATE_SOCKET: &str = "/run/systemd/private";
+const DESTINATION: &str = "org.freedesktop.systemd1";
+const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
+const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+/// How long a single method call may take before the manager is considered hung.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a StartTransientUnit ended when it did not fail outright.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Started {
+    Done,
+    /// A unit with that name is still loaded (for instance, left by a crashed container).
+    Exists,
+}
+
+/// A connection to systemd: the system bus, or systemd's private socket when there is no bus.
+pub struct Systemd {
+    conn: Connection,
+}
+
+impl Systemd {
+    /// Connect to the system bus, or peer-to-peer (no Hello) to systemd's private socket.
+    pub fn connect() -> Result<Self> {
+        use zbus::blocking::connection::Builder;
+        let (builder, what) = if Path::new(SYSTEM_BUS).exists() {
+            let address = format!("unix:path={SYSTEM_BUS}");
+            (Builder::address(address.as_str())?, "the system bus")
+        } else if Path::new(PRIVATE_SOCKET).exists() {
+            (private_socket::builder()?.p2p(), "systemd's private socket")
+        } else {
+            bail!(
+                "systemd is not reachable: no system bus at {SYSTEM_BUS:?} and no systemd \
+                 private socket at {PRIVATE_SOCKET:?} (drop --systemd-cgroup to use cgroupfs)"
+            );
+        };
+        let conn = builder
+            .method_timeout(CALL_TIMEOUT)
+            .build()
+            .with_context(|| format!("connecting to systemd over {what}"))?;
+        let sd = Systemd { conn };
+        // Without a subscriber systemd may not emit job signals; once per connection.
+        match sd.call("Subscribe", &()) {
+            Err(e) if error_name(&e) != Some("org.freedesktop.systemd1.AlreadySubscribed") => {
+                Err(e).context("subscribing to systemd signals")
+            }
+            _ => Ok(sd),
+        }
+    }
+
+    fn call<B>(&self, method: &str, body: &B) -> zbus::Result<zbus::Message>
+    where
+        B: serde::Serialize + zbus::zvariant::DynamicType,
+    {
+        self.conn
+            .call_method(Some(DESTINATION), MANAGER_PATH, Some(MANAGER), method, body)
+    }
+
+    /// StartTransientUnit(name, "replace", properties, []) and wait for its job.
+    pub fn start_transient_unit(
+        &self,
+        name: &str,
+        props: &[Property],
+        timeout: Duration,
+    ) -> Result<Started> {
+        // Subscribe before starting: the job can finish before the method call returns.
+        let jobs = self.job_removed_signals()?;
+        let props: Vec<(&str, DbusValue)> = props.iter().map(encode).collect();
+        let aux: Vec<(&str, Vec<(&str, DbusValue)>)> = Vec::new();
+        let reply = match self.call("StartTransientUnit", &(name, "replace", props, aux)) {
+            Ok(reply) => reply,
+            Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.UnitExists") => {
+                return Ok(Started::Exists)
+            }
+            Err(e) => return Err(e).with_context(|| format!("starting unit {name:?}")),
+        };
+        let job: OwnedObjectPath = reply.body().deserialize()?;
+        match wait_job(jobs, job, timeout).with_context(|| format!("starting unit {name:?}"))? {
+            result if result == "done" => Ok(Started::Done),
+            result => bail!("error creating systemd unit {name:?}: job result {result:?}"),
+        }
+    }
+
+    /// StopUnit(name, "replace") and wait for the job; a unit that is not loaded is stopped.
+    pub fn stop_unit(&self, name: &str, timeout: Duration) -> Result<()> {
+        let jobs = self.job_removed_signals()?;
+        let reply = match self.call("StopUnit", &(name, "replace")) {
+            Ok(reply) => reply,
+            Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => {
+                return Ok(())
+            }
+            Err(e) => return Err(e).with_context(|| format!("stopping unit {name:?}")),
+        };
+        let job: OwnedObjectPath = reply.body().deserialize()?;
+        let result =
+            wait_job(jobs, job, timeout).with_context(|| format!("stopping unit {name:?}"))?;
+        if result != "done" {
+            bail!("error stopping systemd unit {name:?}: job result {result:?}");
+        }
+        Ok(())
+    }
+
+    /// KillUnit(name, "all", signal): every process of the unit. Not loaded is fine.
+    pub fn kill_unit(&self, name: &str, signal: i32) -> Result<()> {
+        match self.call("KillUnit", &(name, "all", signal)) {
+            Ok(_) => Ok(()),
+            Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("killing unit {name:?}")),
+        }
+    }
+
+    /// ResetFailedUnit(name): lets systemd unload a failed unit. Not loaded or not failed is fine.
+    pub fn reset_failed_unit(&self, name: &str) -> Result<()> {
+        match self.call("ResetFailedUnit", &(name,)) {
+            Ok(_) => Ok(()),
+            Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("resetting failed unit {name:?}")),
+        }
+    }
+
+    /// SetUnitProperties(name, runtime=true, properties).
+    pub fn set_unit_properties(&self, name: &str, props: &[Property]) -> Result<()> {
+        let props: Vec<(&str, DbusValue)> = props.iter().map(encode).collect();
+        self.call("SetUnitProperties", &(name, true, props))
+            .with_context(|| format!("setting properties of unit {name:?}"))?;
+        Ok(())
+    }
+
+    /// The unit's ActiveState ("active", "failed", …), or None when it is not loaded.
+    pub fn active_state(&self, name: &str) -> Result<Option<String>> {
+        let path: OwnedObjectPath = match self.call("GetUnit", &(name,)) {
+            Ok(reply) => reply.body().deserialize()?,
+            Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e).with_context(|| format!("looking up unit {name:?}")),
+        };
+        let reply = self
+            .conn
+            .call_method(
+                Some(DESTINATION),
+                &path,
+                Some("org.freedesktop.DBus.Properties"),
+                "Get",
+                &("org.freedesktop.systemd1.Unit", "ActiveState"),
+            )
+            .with_context(|| format!("reading ActiveState of unit {name:?}"))?;
+        let state: OwnedValue = reply.body().deserialize()?;
+        Ok(Some(String::try_from(state)?))
+    }
+
+    /// A queue of the manager's JobRemoved signals, filled from the moment this returns.
+    fn job_removed_signals(&self) -> Result<MessageIterator> {
+        // No sender in the rule: on the private socket, signals carry none.
+        let rule = MatchRule::builder()
+            .msg_type(MessageType::Signal)
+            .path(MANAGER_PATH)?
+            .interface(MANAGER)?
+            .member("JobRemoved")?
+            .build();
+        Ok(MessageIterator::for_match_rule(rule, &self.conn, None)?)
+    }
+}
+
+/// Wait for JobRemoved(id, job, unit, result) of `job`; returns its result ("done", "failed"…).
+fn wait_job(jobs: MessageIterator, job: OwnedObjectPath, timeout: Duration) -> Result<String> {
+    let (tx, rx) = mpsc::channel();
+    // The blocking iterator has no timeout of its own; a reader thread that outlives a timeout
+    // stays blocked until the connection is dropped with the process.
+    std::thread::spawn(move || {
+        for msg in jobs {
+            let Ok(msg) = msg else { continue };
+            let body = msg.body();
+            let Ok((_, path, _, result)) =
+                body.deserialize::<(u32, OwnedObjectPath, String, String)>()
+            else {
+                continue;
+            };
+            if path == job {
+                let _ = tx.send(result);
+                return;
+            }
+        }
+    });
+    rx.recv_timeout(timeout)
+        .map_err(|_| anyhow!("timed out after {timeout:?} waiting for the systemd job"))
+}
+
+fn error_name(e: &zbus::Error) -> Option<&str> {
+    match e {
+        zbus::Error::MethodError(name, _, _) => Some(name.as_str()),
+        _ => None,
+    }
+}
+
+fn encode(p: &Property) -> (&str, DbusValue<'_>) {
+    let v = match &p.value {
+        Value::Bool(b) => DbusValue::from(*b),
+        Value::U64(n) => DbusValue::from(*n),
+        Value::Str(s) => DbusValue::from(s.as_str()),
+        Value::Strs(v) => DbusValue::from(v.clone()),
+        Value::U32s(v) => DbusValue::from(v.clone()),
+        Value::Bytes(v) => DbusValue::from(v.clone()),
+        Value::PathU64s(v) => DbusValue::from(v.clone()),
+        Value::PathStrs(v) => DbusValue::from(v.clone()),
+    };
+    (p.name, v)
+}
