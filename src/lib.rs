@@ -5,6 +5,7 @@ pub mod cli;
 pub mod container;
 pub mod hooks;
 pub mod logging;
+pub mod mountinfo;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;
@@ -15,4 +16,3 @@ pub mod sys;
 #[cfg(feature = "systemd")]
 pub mod systemd;
 pub mod terminal;
-pub mod terminal_relay;

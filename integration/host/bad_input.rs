@@ -2,7 +2,7 @@
 //! mount or process behind.
 
 use crate::support::{
-    assert_no_leftovers, create_must_fail, json, unique_name, Bundle, Container, Runtime,
+    assert_no_leftovers, create_must_fail, json, unique_name, Bundle, Container, Runtime, Value,
 };
 
 /// `create` that must fail cleanly; returns the one error line.
@@ -11,6 +11,14 @@ fn create_fails(rt: &Runtime, bundle: &Bundle, bundle_arg: &str, id: &str) -> St
     let line = out.one_line_error();
     assert_no_leftovers(rt, id, bundle);
     line
+}
+
+/// The default namespaces (pid, network, ipc, uts, mount) plus `extra`, so that `extra` is
+/// the only thing wrong with the config.
+fn namespaces_plus(extra: Value) -> Value {
+    let mut list = crate::support::spec::default_spec()["linux"]["namespaces"].clone();
+    list.as_array_mut().unwrap().push(extra);
+    list
 }
 
 fn sleeping(name: &str) -> Bundle {
@@ -159,9 +167,7 @@ fn systemd_format_cgroups_path_for_cgroupfs() {
 fn duplicate_namespace_type() {
     let rt = Runtime::new();
     let bundle = sleeping("dupns");
-    bundle.edit(|s| {
-        s["linux"]["namespaces"] = json!([{ "type": "pid" }, { "type": "mount" }, { "type": "network" }, { "type": "network" }])
-    });
+    bundle.edit(|s| s["linux"]["namespaces"] = namespaces_plus(json!({ "type": "network" })));
     let id = unique_name("dupns");
     let line = create_fails(&rt, &bundle, bundle.path_str(), &id);
     assert!(
@@ -175,24 +181,24 @@ fn user_namespace_path_with_mappings() {
     let rt = Runtime::new();
     let bundle = sleeping("userns-conflict");
     bundle.edit(|s| {
-        s["linux"]["namespaces"] = json!([
-            { "type": "pid" }, { "type": "mount" }, { "type": "user", "path": "/proc/self/ns/user" }
-        ]);
+        s["linux"]["namespaces"] =
+            namespaces_plus(json!({ "type": "user", "path": "/proc/self/ns/user" }));
         s["linux"]["uidMappings"] = json!([{ "containerID": 0, "hostID": 100000, "size": 1000 }]);
         s["linux"]["gidMappings"] = json!([{ "containerID": 0, "hostID": 100000, "size": 1000 }]);
     });
     let id = unique_name("userns-conflict");
-    create_fails(&rt, &bundle, bundle.path_str(), &id);
+    let line = create_fails(&rt, &bundle, bundle.path_str(), &id);
+    assert!(
+        line.contains("user"),
+        "error does not name the user namespace: {line}"
+    );
 }
 
 #[test]
 fn unknown_namespace_type() {
     let rt = Runtime::new();
     let bundle = sleeping("unknown-ns");
-    bundle.edit(|s| {
-        s["linux"]["namespaces"] =
-            json!([{ "type": "pid" }, { "type": "mount" }, { "type": "banana" }])
-    });
+    bundle.edit(|s| s["linux"]["namespaces"] = namespaces_plus(json!({ "type": "banana" })));
     let id = unique_name("unknown-ns");
     let line = create_fails(&rt, &bundle, bundle.path_str(), &id);
     assert!(line.contains("banana"), "{line}");
@@ -203,8 +209,10 @@ fn namespace_path_that_does_not_exist() {
     let rt = Runtime::new();
     let bundle = sleeping("nspath-missing");
     bundle.edit(|s| {
-        s["linux"]["namespaces"] =
-            json!([{ "type": "pid" }, { "type": "mount" }, { "type": "uts" }, { "type": "network", "path": "/proc/999999999/ns/net" }])
+        s["linux"]["namespaces"] = json!([
+            { "type": "pid" }, { "type": "mount" }, { "type": "uts" }, { "type": "ipc" },
+            { "type": "network", "path": "/proc/999999999/ns/net" }
+        ])
     });
     let id = unique_name("nspath-missing");
     let line = create_fails(&rt, &bundle, bundle.path_str(), &id);

@@ -122,3 +122,55 @@ fn dot_dot_in_path_stays_inside_hierarchy() {
     assert_eq!(cgroup_of(c.pid, "memory"), Some(format!("/{name}")));
     assert!(controller_dir("memory", &format!("/{name}")).is_dir());
 }
+
+#[test]
+fn memory_blkio_and_device_resources() {
+    let rt = Runtime::new();
+    let path = format!("/{}", unique_name("shoji-res"));
+    let bundle = bundle_with_path("cg-res", &path);
+    bundle.edit(|s| {
+        let r = &mut s["linux"]["resources"];
+        r["memory"] = json!({ "limit": 67108864, "reservation": 33554432, "swap": 134217728, "swappiness": 10 });
+        r["blockIO"] = json!({ "throttleReadBpsDevice": [{ "major": 254, "minor": 0, "rate": 1048576 }] });
+        r["devices"] = json!([
+            { "allow": false, "access": "rwm" },
+            { "allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm" }
+        ]);
+    });
+    let _c = Container::create(&rt, &bundle, "cg-res");
+    let file = |ctrl, name| crate::support::procfs::cgroup_file(ctrl, &path, name);
+    assert_eq!(file("memory", "memory.limit_in_bytes"), "67108864");
+    assert_eq!(file("memory", "memory.soft_limit_in_bytes"), "33554432");
+    assert_eq!(file("memory", "memory.memsw.limit_in_bytes"), "134217728");
+    assert_eq!(file("memory", "memory.swappiness"), "10");
+    assert_eq!(
+        file("blkio", "blkio.throttle.read_bps_device"),
+        "254:0 1048576"
+    );
+    let devices = file("devices", "devices.list");
+    assert!(
+        devices.lines().any(|l| l == "c 1:3 rwm"),
+        "devices.list:\n{devices}"
+    );
+    assert!(
+        !devices.lines().any(|l| l == "a *:* rwm"),
+        "everything allowed:\n{devices}"
+    );
+}
+
+#[test]
+fn swap_below_memory_limit_is_rejected() {
+    let rt = Runtime::new();
+    let path = format!("/{}", unique_name("shoji-tiny"));
+    let bundle = bundle_with_path("cg-tiny", &path);
+    // Swap below the memory limit is an invalid pair: memory+swap must cover memory.
+    bundle.edit(|s| {
+        s["linux"]["resources"]["memory"] = json!({ "limit": 67108864, "swap": 33554432 })
+    });
+    let id = unique_name("cg-tiny");
+    create_must_fail(&rt, bundle.path_str(), &id).failure();
+    assert_no_leftovers(&rt, &id, &bundle);
+    let leaf = PathBuf::from(path.trim_start_matches('/'));
+    let left = find_cgroup_dirs_named(leaf.to_str().unwrap());
+    assert!(left.is_empty(), "cgroup left behind: {left:?}");
+}

@@ -40,13 +40,8 @@ fn created_init_has_not_run_the_process_yet() {
     );
     c.start().success();
     // start returns once the FIFO is released; the exec itself follows asynchronously.
-    let exec_seen = (0..1000).any(|_| {
-        let cmdline = procfs::read(format!("/proc/{}/cmdline", c.pid));
-        let done = cmdline.starts_with("sleep\0");
-        if !done {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        done
+    let exec_seen = procfs::wait_until(|| {
+        procfs::read(format!("/proc/{}/cmdline", c.pid)).starts_with("sleep\0")
     });
     assert!(exec_seen, "init never exec'ed the process");
 }
@@ -100,15 +95,19 @@ fn run_detach_leaves_it_running() {
 fn kill_by_name_and_number() {
     let rt = Runtime::new();
     let bundle = Bundle::busybox("kill");
-    // PID 1 of a pid namespace ignores signals it has no handler for, so trap them.
+    // PID 1 of a pid namespace ignores signals it has no handler for, so trap them, and say
+    // when the trap is set (a signal sent before that would be lost).
     bundle.args(&[
         "sh",
         "-c",
-        "trap 'exit 0' TERM USR1; while :; do sleep 0.1; done",
+        "trap 'exit 0' TERM USR1; touch /dev/shm/trapped; while :; do sleep 0.1; done",
     ]);
     for signal in ["TERM", "SIGTERM", "15", "10", "KILL", "9"] {
         let c = Container::create(&rt, &bundle, "kill");
         c.start().success();
+        let marker = format!("/proc/{}/root/dev/shm/trapped", c.pid);
+        let trapped = procfs::wait_until(|| std::path::Path::new(&marker).exists());
+        assert!(trapped, "the container's shell never set its trap");
         c.kill(signal).success();
         c.wait_stopped();
         c.delete().success();
@@ -151,17 +150,13 @@ fn kill_all_reaches_every_process() {
 }
 
 fn wait_for_procs(procs_file: &std::path::Path, count: usize) -> Vec<i32> {
-    for _ in 0..500 {
-        let pids: Vec<i32> = procfs::read(procs_file)
-            .lines()
-            .filter_map(|l| l.parse().ok())
-            .collect();
-        if pids.len() >= count {
-            return pids;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{procs_file:?} never held {count} processes");
+    let pids = || -> Vec<i32> {
+        let text = procfs::read(procs_file);
+        text.lines().filter_map(|l| l.parse().ok()).collect()
+    };
+    let filled = procfs::wait_until(|| pids().len() >= count);
+    assert!(filled, "{procs_file:?} never held {count} processes");
+    pids()
 }
 
 #[test]
@@ -226,4 +221,61 @@ fn run_keep_leaves_a_stopped_container() {
     out.success();
     assert_eq!(c.status(), "stopped");
     c.delete().success();
+}
+
+#[test]
+fn kill_a_created_container() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("kill-created");
+    bundle.args(FOREVER);
+    let c = Container::create(&rt, &bundle, "kill-created");
+    c.kill("KILL").success();
+    c.wait_stopped();
+    c.delete().success();
+}
+
+#[test]
+fn concurrent_creates_of_one_id() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("race");
+    bundle.args(FOREVER);
+    let id = unique_name("race");
+    let outs: Vec<crate::support::Output> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| rt.cmd(&["create", "--bundle", bundle.path_str(), &id])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners = outs.iter().filter(|o| o.code == Some(0)).count();
+    // Inits of losers that wrongly succeeded share the winner's id and cgroups: kill them
+    // (they are this test's own) before anything can panic.
+    let state = rt.cmd(&["state", &id]);
+    let keep = if state.code == Some(0) {
+        state.json()["pid"].as_i64().unwrap_or(0) as i32
+    } else {
+        0
+    };
+    let leaked = crate::support::leftovers::kill_leaked_inits(&bundle.rootfs(), keep);
+    if state.code != Some(0) {
+        // No guard can take charge: remove the cgroups the lost containers left, then fail.
+        for dir in crate::support::procfs::find_cgroup_dirs_named(&id) {
+            let _ = std::fs::remove_dir(dir);
+        }
+        panic!(
+            "state unreadable after concurrent creates (killed {leaked:?}):\n{state}\n{outs:#?}"
+        );
+    }
+    let c = Container::adopt(&rt, &id);
+    assert_eq!(
+        winners, 1,
+        "exactly one create may win (killed {leaked:?}): {outs:#?}"
+    );
+    assert!(
+        leaked.is_empty(),
+        "inits outside the state file: {leaked:?}"
+    );
+    for out in outs.iter().filter(|o| o.code != Some(0)) {
+        assert_eq!(out.code, Some(1), "{out}");
+    }
+    assert_eq!(c.status(), "created");
 }

@@ -1,14 +1,12 @@
 //! Namespaces as a user checks them: the /proc/PID/ns links of the container's init compared
 //! with the host's, uid/gid maps of a user namespace, and joining a namespace by path.
 
-use crate::support::procfs::{ns_link, read};
+use crate::support::procfs::{ns_link, read, wait_until};
 use crate::support::{json, Bundle, Container, Runtime, Value};
 
+/// The test process's own namespace: the host's, as the tests run in the host namespaces.
 fn host_link(kind: &str) -> String {
-    std::fs::read_link(format!("/proc/self/ns/{kind}"))
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
+    ns_link(std::process::id() as i32, kind)
 }
 
 fn namespaces(kinds: &[&str]) -> Value {
@@ -153,12 +151,6 @@ fn time_namespace() {
     let c = Container::create(&rt, &bundle, "ns-time");
     c.start().success();
     // A new time namespace applies to the process from its execve on.
-    let deadline = (0..1000).find(|_| {
-        let moved = ns_link(c.pid, "time") != host_link("time");
-        if !moved {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        moved
-    });
-    assert!(deadline.is_some(), "time namespace is the host's");
+    let moved = wait_until(|| ns_link(c.pid, "time") != host_link("time"));
+    assert!(moved, "time namespace is the host's");
 }

@@ -38,3 +38,17 @@ pub fn processes_rooted_in(rootfs: &Path) -> Vec<i32> {
         .filter(|pid| super::procfs::pid_alive(*pid))
         .collect()
 }
+
+/// SIGKILLs every process rooted in `rootfs` except `keep`: inits that a broken runtime
+/// started and lost track of (they are this test's own). Returns their pids, once gone.
+pub fn kill_leaked_inits(rootfs: &Path, keep: i32) -> Vec<i32> {
+    let leaked: Vec<i32> = processes_rooted_in(rootfs)
+        .into_iter()
+        .filter(|p| *p != keep)
+        .collect();
+    for pid in &leaked {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), nix::sys::signal::SIGKILL);
+        super::procfs::wait_pid_gone(*pid);
+    }
+    leaked
+}

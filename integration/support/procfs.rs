@@ -217,16 +217,22 @@ pub fn pid_alive(pid: i32) -> bool {
     }
 }
 
-/// Polls until PID is gone; a death is asynchronous after SIGKILL, so this is a wait for a
-/// condition with a generous bound, not a timing assertion.
-pub fn wait_pid_gone(pid: i32) -> bool {
+/// Polls `cond` every 10 ms for up to 10 s. For effects that follow a command
+/// asynchronously (a death after SIGKILL, an exec after start): a wait for a condition with a
+/// generous bound, never a timing assertion.
+pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
     for _ in 0..1000 {
-        if !pid_alive(pid) {
+        if cond() {
             return true;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     false
+}
+
+/// Polls until PID is gone (see `wait_until`).
+pub fn wait_pid_gone(pid: i32) -> bool {
+    wait_until(|| !pid_alive(pid))
 }
 
 pub fn read(path: impl AsRef<Path>) -> String {

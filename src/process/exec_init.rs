@@ -11,7 +11,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use super::attrs;
 use super::spawn::Spawned;
-use super::sync::{channel_pair, Channel, Msg};
+use super::sync::{Channel, Msg};
 use crate::namespaces::{self, NamespacePlan};
 
 pub struct ExecConfig<'a> {
@@ -51,29 +51,7 @@ pub fn container_namespaces(init_pid: i32) -> Result<NamespacePlan> {
 }
 
 pub fn spawn_exec(cfg: &ExecConfig, plan: &NamespacePlan) -> Result<Spawned> {
-    let (parent, child) = channel_pair()?;
-    // SAFETY: the runtime parent is single-threaded here.
-    match unsafe { fork() }.context("fork")? {
-        ForkResult::Parent { child: pid } => {
-            drop(child);
-            Ok(Spawned {
-                stage1: pid,
-                channel: parent,
-            })
-        }
-        ForkResult::Child => {
-            drop(parent);
-            let code = match stage1(cfg, plan, &child) {
-                Ok(()) => 0,
-                Err(e) => {
-                    let _ = child.send(&Msg::Error(format!("{e:#}")));
-                    1
-                }
-            };
-            // SAFETY: this child must not run the runtime's destructors.
-            unsafe { libc::_exit(code) }
-        }
-    }
+    super::spawn::spawn(|chan| stage1(cfg, plan, chan))
 }
 
 fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> {

@@ -1,68 +1,13 @@
 //! `exec --tty --console-socket`: the test serves the socket, receives the pty master by
 //! SCM_RIGHTS, types a command into the container's shell and reads its output.
 
-use std::fs::File;
-use std::io::{IoSliceMut, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::io::Write;
 use std::os::unix::net::UnixListener;
 
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-
 use super::{running, wait_until};
+use crate::support::console::{read_until, receive_master};
 use crate::support::procfs::wait_pid_gone;
 use crate::support::{Bundle, Runtime, Scratch};
-
-/// Accepts one connection (a bounded wait: a runtime that failed never connects) and
-/// returns the fd it carried.
-fn receive_master(listener: &UnixListener) -> File {
-    listener.set_nonblocking(true).unwrap();
-    let mut conn = None;
-    wait_until("the runtime to connect to the console socket", || {
-        conn = listener.accept().ok().map(|(c, _)| c);
-        conn.is_some()
-    });
-    let conn = conn.unwrap();
-    conn.set_nonblocking(false).unwrap();
-    let mut name = [0u8; 256];
-    let mut iov = [IoSliceMut::new(&mut name)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .expect("recvmsg on console socket");
-    for cmsg in msg.cmsgs().expect("control messages") {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            // SAFETY: the kernel just installed this fd in our table; we own it.
-            return File::from(unsafe { OwnedFd::from_raw_fd(fds[0]) });
-        }
-    }
-    panic!("no fd received on the console socket");
-}
-
-/// Reads from the pty master until `needle` shows up; a bounded wait, not a timing check.
-fn read_until(master: &mut File, needle: &str) -> String {
-    let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    for _ in 0..200 {
-        let mut pfd = libc::pollfd {
-            fd: master.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut pfd, 1, 100) } > 0 {
-            let n = master.read(&mut buf).unwrap_or(0);
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if seen.contains(needle) {
-                return seen;
-            }
-        }
-    }
-    panic!("{needle:?} never appeared on the pty; got {seen:?}");
-}
 
 #[test]
 fn tty_exec_detached_hands_the_pty_to_the_console_socket() {
