@@ -1,14 +1,12 @@
 //! `shoji exec`: flags → an OCI Process (from `--process` or the container's own process
 //! with overrides), then wait for it unless `--detach`.
-use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use nix::sys::signal::{SigSet, SigmaskHow};
-use nix::unistd::Pid;
 use oci_spec::runtime::{Capabilities, Process};
 
 use super::GlobalArgs;
+use crate::container::console_relay::relay_until_exit;
 use crate::container::exec::{exec, ExecOptions, Started};
 use crate::state::Store;
 
@@ -79,19 +77,6 @@ pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
         Some(master) => relay_until_exit(master, started.pid),
         None => super::run::wait_for(started.pid),
     }
-}
-
-/// `--tty` without `--console-socket`: relay our stdio to the pty (as runc) while waiting.
-fn relay_until_exit(master: OwnedFd, pid: Pid) -> Result<i32> {
-    // The relay threads start with every signal blocked: a SIGCHLD delivered to one of them
-    // would be lost to the sigwait in wait_for.
-    let old = SigSet::all()
-        .thread_swap_mask(SigmaskHow::SIG_BLOCK)
-        .context("blocking signals")?;
-    let relay = crate::terminal_relay::start(master);
-    old.thread_set_mask().context("restoring the signal mask")?;
-    let _relay = relay?;
-    super::run::wait_for(pid)
 }
 
 fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<Started> {

@@ -1,5 +1,7 @@
 //! `exec`: a new process in a running container's namespaces and cgroup.
 use std::os::fd::{AsRawFd, OwnedFd};
+
+use super::console_relay;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -45,7 +47,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
             anyhow::bail!("cannot allocate tty if shoji will detach without setting console socket")
         }
         (None, true) => {
-            let (ours, theirs) = crate::terminal::local_console_pair()?;
+            let (ours, theirs) = console_relay::socket_pair()?;
             (Some(theirs), Some(ours))
         }
         _ => (None, None),
@@ -75,7 +77,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
             .with_context(|| format!("writing pid file {path:?}"))?;
     }
     let relay = relay
-        .map(|r| crate::terminal::receive_master(&r))
+        .map(|r| console_relay::receive_master(&r))
         .transpose()?;
     Ok(Started { pid, relay })
 }
