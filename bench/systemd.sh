@@ -6,6 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 if [ -n "${1:-}" ]; then SHOJI_BENCH_BINARY=$(realpath "$1"); export SHOJI_BENCH_BINARY; fi
-cargo test --release --test systemd -- --ignored --exact bench::lifecycle_bench --nocapture 2>&1 |
-    tee target/bench-systemd.log | sed -n 's/^bench: //p'
-grep -q "test result: ok" target/bench-systemd.log || { echo "bench failed: see target/bench-systemd.log" >&2; exit 1; }
+log=$(mktemp /tmp/shoji-bench-systemd.XXXXXX)
+cargo test --release --test systemd -- --ignored --exact bench::lifecycle_bench --nocapture >"$log" 2>&1 || true
+sed -n 's/^bench: //p' "$log"
+if grep -q "test result: ok" "$log"; then rm -f "$log"; else echo "bench failed: see $log" >&2; exit 1; fi

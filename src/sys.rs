@@ -41,3 +41,43 @@ pub fn set_domainname(name: &str) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// fork(2) as clone3 with CLONE_INTO_CGROUP: the child starts life in the cgroup v2 directory
+/// `cgroup_dir`, so it never has to be migrated. Returns 0 in the child, the pid in the parent.
+pub fn fork_into_cgroup(cgroup_dir: std::os::fd::RawFd) -> io::Result<libc::pid_t> {
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let args = CloneArgs {
+        flags: CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cgroup_dir as u64,
+        ..Default::default()
+    };
+    // SAFETY: with no stack given, clone3 behaves as fork: the child continues on a copy of
+    // this stack. The caller is single-threaded (as for fork), and `args` outlives the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(rc as libc::pid_t)
+}

@@ -77,38 +77,3 @@ pub fn setup_pty(console_socket: RawFd, size: Option<(u16, u16)>) -> Result<()> 
     }
     Ok(())
 }
-
-/// `run` in the foreground with process.terminal and no `--console-socket`: the init sends the
-/// pty master back to the runtime over this pair, and the runtime relays its own stdio.
-pub fn local_console_pair() -> Result<(OwnedFd, OwnedFd)> {
-    nix::sys::socket::socketpair(
-        AddressFamily::Unix,
-        SockType::Stream,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .context("creating the console socketpair")
-}
-
-/// Receive the pty master the init sent (SCM_RIGHTS).
-pub fn receive_master(sock: &OwnedFd) -> Result<OwnedFd> {
-    let mut name = [0u8; 256];
-    let mut iov = [std::io::IoSliceMut::new(&mut name)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = nix::sys::socket::recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .context("receiving the pty master")?;
-    for cmsg in msg.cmsgs().context("reading the pty master message")? {
-        if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = cmsg {
-            if let Some(fd) = fds.first() {
-                // SAFETY: the kernel just installed this fd for us; nothing else owns it.
-                return Ok(unsafe { OwnedFd::from_raw_fd(*fd) });
-            }
-        }
-    }
-    anyhow::bail!("the container init sent no pty master")
-}

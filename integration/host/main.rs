@@ -23,7 +23,7 @@ mod hooks;
 mod lifecycle;
 mod log;
 mod namespaces;
-mod operations;
+mod ops;
 mod process;
 mod rootfs;
 mod run_tty;

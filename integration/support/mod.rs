@@ -10,6 +10,7 @@
 
 pub mod bundle;
 pub mod cgroup_parents;
+pub mod console;
 pub mod container;
 pub mod leftovers;
 pub mod procfs;

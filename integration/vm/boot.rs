@@ -27,7 +27,8 @@ const INIT: &str = include_str!("guest/init.sh");
 
 /// Size of the scratch virtio disk (/dev/vda in the guest) the io cases read from.
 const DISK_MB: u64 = 64;
-/// Seconds for the kernel and (systemd mode) the init system to come up, on top of the cases.
+/// Seconds for the kernel and (systemd mode) the init system to come up and start the batch;
+/// also added to the cases' own limits for the whole boot.
 const BOOT_ALLOWANCE: u64 = 180;
 
 /// What a boot returns: each case's result by name, plus the boot's own log for diagnosis.
@@ -140,7 +141,10 @@ fn boot_qemu(
             }
             return Ok(());
         }
-        if start.elapsed() > limit {
+        // A guest that never reached the batch (no batch.log) will not: stop waiting early.
+        let stuck = start.elapsed() > Duration::from_secs(BOOT_ALLOWANCE)
+            && !dir.join("batch.log").exists();
+        if stuck || start.elapsed() > limit {
             // Our own child, by its handle: never a broad kill.
             child.kill().ok();
             child.wait().ok();

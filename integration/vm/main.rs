@@ -5,10 +5,15 @@
 //! Each mode boots once per test binary run and runs all of its cases in that boot; each
 //! #[test] then asserts its own case. Modes: `direct` (no systemd, cgroup2 mounted by hand,
 //! the cgroupfs driver) and `systemd` (systemd as PID 1, `--systemd-cgroup`).
+//! A case is a bash script in `cases/`, run in the guest after `guest/lib.sh` (assertion and
+//! bundle helpers; `$MODE` picks the driver and the cgroup path to check) with a scratch
+//! directory `$ART`; it prints `ok: …` per check and `FAIL: …` on the first miss.
+//!
 //! One-time setup (the kernel, unpacked into /var/cache/shoji-vm or $SHOJI_VM_CACHE) needs
-//! qemu-system-x86, busybox-static, kmod, xz-utils and jq installed (see .ci/run).
-//! `SHOJI_RUNTIME=/usr/sbin/runc cargo test --test vm` runs the same cases against another
-//! runtime, to tell a case's mistake from shoji's.
+//! qemu-system-x86 (bookworm-backports), busybox-static, kmod, xz-utils and jq installed, and
+//! the guest uses the host's systemd and dbus (see .ci/run). `cargo test --test vm -- oom`
+//! boots with only the matching cases; `SHOJI_RUNTIME=/usr/sbin/runc cargo test --test vm`
+//! runs the same cases against another runtime, to tell a case's mistake from shoji's.
 mod batch;
 mod boot;
 mod initramfs;
@@ -36,16 +41,17 @@ vm_cases! {
     Direct direct_io_throttle => "io_throttle.sh" (120);
     Direct direct_oom => "oom.sh" (180);
     Direct direct_devices => "devices.sh" (120);
-    Direct direct_pause => "pause.sh" (120);
+    Direct direct_pause => "pause.sh" (300);
     Direct direct_delete => "delete.sh" (120);
     Direct direct_refusals => "refusals.sh" (120);
     Direct direct_update => "update.sh" (120);
+    Direct direct_born_in_cgroup => "born_in_cgroup.sh" (60);
     Systemd systemd_cgroup2_controllers => "systemd_scope.sh" (60);
     Systemd systemd_resources => "resources.sh" (180);
     Systemd systemd_io_throttle => "io_throttle.sh" (120);
     Systemd systemd_oom => "oom.sh" (180);
     Systemd systemd_devices => "devices.sh" (120);
-    Systemd systemd_pause => "pause.sh" (120);
+    Systemd systemd_pause => "pause.sh" (300);
     Systemd systemd_delete => "delete.sh" (120);
     Systemd systemd_refusals => "refusals.sh" (120);
     Systemd systemd_update => "update.sh" (120);

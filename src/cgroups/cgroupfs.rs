@@ -1,6 +1,7 @@
 //! The cgroupfs driver: the container's cgroup is a directory in every hierarchy, made, written
 //! and removed by shoji itself. The systemd driver wraps it to write what systemd cannot express.
 use std::io::ErrorKind;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::thread::sleep;
 use std::time::Duration;
@@ -42,6 +43,13 @@ impl CgroupfsDriver {
 
     fn dirs(&self) -> &ContainerDirs {
         self.handle.dirs()
+    }
+
+    /// Directories, device rules and limits: everything but placing a process.
+    fn configure(&self, resources: Option<&LinuxResources>) -> Result<()> {
+        self.make_dirs()
+            .and_then(|()| self.apply_devices(resources))
+            .and_then(|()| resources.map_or(Ok(()), |r| self.apply_resources(r)))
     }
 
     /// Write `r` to the container's files (v1 or v2 by the host's mode). Devices are not
@@ -215,15 +223,30 @@ impl CgroupfsDriver {
 impl CgroupDriver for CgroupfsDriver {
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
         let result = self
-            .make_dirs()
-            .and_then(|()| self.apply_devices(resources))
-            .and_then(|()| resources.map_or(Ok(()), |r| self.apply_resources(r)))
+            .configure(resources)
             .and_then(|()| self.join_all(pid, None));
         if result.is_err() {
             // Leave nothing behind; the caller still owns (and kills) the child.
             let _ = self.destroy();
         }
         result
+    }
+
+    fn prepare_for_clone(&self, resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
+        // On v1 (and hybrid) every hierarchy needs a cgroup.procs write anyway.
+        if self.dirs().mode != CgroupMode::V2 {
+            return Ok(None);
+        }
+        let dir = self.dirs().require("unified")?;
+        let opened = self.configure(resources).and_then(|()| {
+            std::fs::File::open(&dir)
+                .map(OwnedFd::from)
+                .with_context(|| format!("opening cgroup {dir:?}"))
+        });
+        if opened.is_err() {
+            let _ = self.destroy();
+        }
+        opened.map(Some)
     }
 
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()> {

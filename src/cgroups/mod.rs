@@ -14,6 +14,7 @@
 //! (freeze, pids, kill, stats on an existing cgroup), `events` (runc's JSON shape) and
 //! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam).
 use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -63,6 +64,12 @@ pub struct CgroupLocation {
 pub trait CgroupDriver {
     /// Make the cgroup (mkdir, or a transient unit), move `pid` into it, apply `resources`.
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()>;
+    /// Where the kernel can start a process directly inside a cgroup (cgroup v2: clone3 with
+    /// CLONE_INTO_CGROUP), make and configure the cgroup before the init exists and return its
+    /// directory; the init is then born there and never migrated. None: use `create`.
+    fn prepare_for_clone(&self, _resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
+        Ok(None)
+    }
     /// Move `pid` (an exec'd process) into the container's cgroup or a sub-cgroup of it.
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()>;
     /// Change the limits of a running container.

@@ -75,14 +75,14 @@ pub fn mounts() -> Result<&'static Mounts> {
 pub fn parse_mountinfo(text: &str) -> Result<Mounts> {
     let mut v1: Vec<Hierarchy> = Vec::new();
     let mut unified = None;
-    for line in text.lines() {
-        let Some((fstype, hierarchy)) = parse_line(line) else {
+    for m in crate::mountinfo::parse(text) {
+        let Some(hierarchy) = hierarchy_of(&m) else {
             continue;
         };
         if !hierarchy.mount_point.starts_with(CGROUP_ROOT) {
             continue;
         }
-        match fstype {
+        match m.fs_type.as_str() {
             "cgroup2" => unified = unified.or(Some(hierarchy)),
             _ if v1.iter().any(|h| h.controllers == hierarchy.controllers) => {}
             _ => v1.push(hierarchy),
@@ -98,30 +98,23 @@ pub fn parse_mountinfo(text: &str) -> Result<Mounts> {
     Ok(Mounts { mode, v1, unified })
 }
 
-/// One mountinfo line: `id parent maj:min root mountpoint opts [optional…] - fstype src superopts`.
-fn parse_line(line: &str) -> Option<(&str, Hierarchy)> {
-    let (left, right) = line.split_once(" - ")?;
-    let left: Vec<&str> = left.split(' ').collect();
-    let mut right = right.split(' ');
-    let fstype = right.next()?;
-    let super_opts = right.nth(1)?;
-    let controllers = match fstype {
+/// A cgroup or cgroup2 mount as a hierarchy; None for any other filesystem.
+fn hierarchy_of(m: &crate::mountinfo::MountInfo) -> Option<Hierarchy> {
+    let controllers = match m.fs_type.as_str() {
         "cgroup2" => Vec::new(),
-        "cgroup" => super_opts
+        "cgroup" => m
+            .super_options
             .split(',')
             .filter(|o| is_controller_option(o))
             .map(str::to_string)
             .collect(),
         _ => return None,
     };
-    let root = unescape(left.get(3)?);
-    let mount_point = unescape(left.get(4)?);
-    let hierarchy = Hierarchy {
+    Some(Hierarchy {
         controllers,
-        mount_point: mount_point.into(),
-        root: root.into(),
-    };
-    Some((fstype, hierarchy))
+        mount_point: m.mount_point.clone(),
+        root: m.root.clone(),
+    })
 }
 
 /// v1 super options mix controllers with mount flags; keep only the controllers.
@@ -131,29 +124,6 @@ fn is_controller_option(opt: &str) -> bool {
         "rw" | "ro" | "noprefix" | "clone_children" | "xattr" | "cpuset_v2_mode"
     ) && !opt.starts_with("release_agent=")
         && (opt.starts_with("name=") || !opt.contains('='))
-}
-
-/// mountinfo escapes space, tab, newline and backslash as octal `\ooo`.
-fn unescape(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let octal = bytes
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
-        match (bytes[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -213,11 +183,5 @@ mod tests {
     fn no_cgroup_mount_is_an_error() {
         let err = parse_mountinfo("1 0 8:1 / / rw - ext4 /dev/vda rw\n").unwrap_err();
         assert!(err.to_string().contains("no cgroup filesystem"), "{err}");
-    }
-
-    #[test]
-    fn octal_escapes_in_paths() {
-        assert_eq!(unescape("/a\\040b"), "/a b");
-        assert_eq!(unescape("/plain"), "/plain");
     }
 }

@@ -26,17 +26,31 @@ pub struct EventsArgs {
     pub id: String,
 }
 
-/// Go-style durations as runc takes them: `5s`, `500ms`, `1m`.
+/// Go durations as runc's flag takes them: `5s`, `500ms`, `1m30s`, `1.5h`.
 fn parse_interval(s: &str) -> std::result::Result<Duration, String> {
-    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
-    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("invalid duration {s:?}")),
-    };
+    let bad = || format!("invalid duration {s:?}");
+    let mut rest = s;
+    let mut secs = 0.0;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let n: f64 = rest[..num_end].parse().map_err(|_| bad())?;
+        let unit_len = rest[num_end..]
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len() - num_end);
+        let unit = &rest[num_end..num_end + unit_len];
+        secs += n * match unit {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        rest = &rest[num_end + unit_len..];
+    }
     if secs <= 0.0 {
         return Err("duration interval must be greater than 0".into());
     }
@@ -86,6 +100,9 @@ mod tests {
         assert_eq!(parse_interval("5s").unwrap(), Duration::from_secs(5));
         assert_eq!(parse_interval("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_interval("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_interval("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_interval("1.5s").unwrap(), Duration::from_millis(1500));
         assert!(parse_interval("0s").is_err() && parse_interval("x").is_err());
+        assert!(parse_interval("5").is_err() && parse_interval("5d").is_err());
     }
 }

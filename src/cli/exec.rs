@@ -6,7 +6,8 @@ use anyhow::{bail, Context, Result};
 use oci_spec::runtime::{Capabilities, Process};
 
 use super::GlobalArgs;
-use crate::container::exec::{exec, ExecOptions};
+use crate::container::console_relay::relay_until_exit;
+use crate::container::exec::{exec, ExecOptions, Started};
 use crate::state::Store;
 
 #[derive(clap::Args, Debug)]
@@ -68,14 +69,17 @@ pub struct ExecArgs {
 
 pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
     // runc's prefix for every failure before the process runs.
-    let pid = start(g, &a).context("exec failed")?;
+    let started = start(g, &a).context("exec failed")?;
     if a.detach {
         return Ok(0);
     }
-    super::run::wait_for(pid)
+    match started.relay {
+        Some(master) => relay_until_exit(master, started.pid),
+        None => super::run::wait_for(started.pid),
+    }
 }
 
-fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<nix::unistd::Pid> {
+fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<Started> {
     let store = Store::new(&g.root)?;
     let process = build_process(a, &store)?;
     refuse_lsm_labels(&process)?;
@@ -90,6 +94,7 @@ fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<nix::unistd::Pid> {
         preserve_fds: a.preserve_fds,
         ignore_paused: a.ignore_paused,
         sub_cgroup: a.cgroup.clone(),
+        detach: a.detach,
     };
     exec(&store, &opts)
 }
@@ -111,9 +116,7 @@ fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     let mut p = record.config.process().clone().unwrap_or_default();
     p.set_args(Some(a.command.clone()));
     p.set_terminal(Some(a.tty));
-    let mut env = p.env().clone().unwrap_or_default();
-    env.extend(a.env.iter().cloned());
-    p.set_env(Some(env));
+    p.set_env(Some(with_env(p.env().clone().unwrap_or_default(), &a.env)));
     if let Some(cwd) = &a.cwd {
         p.set_cwd(cwd.clone());
     }
@@ -172,6 +175,17 @@ fn refuse_lsm_labels(p: &Process) -> Result<()> {
     Ok(())
 }
 
+/// `-e KEY=VALUE` replaces the container's KEY rather than adding a second one (getenv
+/// would find the first, old, value), as runc's does.
+fn with_env(mut env: Vec<String>, extra: &[String]) -> Vec<String> {
+    for kv in extra {
+        let key = kv.split('=').next().unwrap_or(kv);
+        env.retain(|old| old.split('=').next() != Some(key));
+        env.push(kv.clone());
+    }
+    env
+}
+
 fn parse_user(u: &str) -> Result<(u32, Option<u32>)> {
     let bad = || anyhow::anyhow!("invalid --user {u:?}: want <uid>[:<gid>]");
     match u.split_once(':') {
@@ -206,4 +220,16 @@ fn add_caps(p: &mut Process, caps: &[String]) -> Result<()> {
     c.set_permitted(merge(c.permitted()));
     p.set_capabilities(Some(c));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_flags_replace_keys() {
+        let base = vec!["PATH=/bin".to_string(), "TERM=xterm".to_string()];
+        let extra = ["TERM=dumb".to_string(), "NEW=1".to_string()];
+        assert_eq!(with_env(base, &extra), ["PATH=/bin", "TERM=dumb", "NEW=1"]);
+    }
 }

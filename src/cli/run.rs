@@ -9,7 +9,7 @@ use nix::unistd::Pid;
 
 use super::create::CreateArgs;
 use super::GlobalArgs;
-use crate::container::{create::create, delete::delete, start::start};
+use crate::container::{console_relay, create::create, delete::delete, start::start};
 use crate::state::Store;
 
 #[derive(clap::Args, Debug)]
@@ -41,8 +41,9 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
         nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     }
     let mut opts = a.create.options(g);
+    // In the foreground without --console-socket we are the console socket (as runc).
     let local = match (a.detach, &opts.console_socket) {
-        (false, None) => Some(crate::terminal::local_console_pair()?),
+        (false, None) => Some(console_relay::socket_pair()?),
         _ => None,
     };
     opts.local_console = local.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
@@ -56,11 +57,9 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
         .as_ref()
         .and_then(|p| p.terminal())
         .unwrap_or(false);
-    // The init sent the pty master before it reported ready; relay it to our stdio.
-    let _relay = match &local {
-        Some((ours, _)) if wants_tty => Some(crate::terminal_relay::start(
-            crate::terminal::receive_master(ours)?,
-        )?),
+    // The init sent the pty master before it reported ready.
+    let master = match &local {
+        Some((ours, _)) if wants_tty => Some(console_relay::receive_master(ours)?),
         _ => None,
     };
     if a.detach {
@@ -72,9 +71,10 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
     set.thread_block().context("blocking signals")?;
     let started = start(&store, &a.create.id);
     tracing::debug!("started");
-    let code = match started {
-        Ok(()) => wait_forwarding(init, &set)?,
-        Err(e) => {
+    let code = match (started, master) {
+        (Ok(()), Some(master)) => console_relay::relay_until_exit(master, init)?,
+        (Ok(()), None) => wait_forwarding(init, &set)?,
+        (Err(e), _) => {
             let _ = delete(&store, &a.create.id, true);
             return Err(e);
         }

@@ -15,13 +15,13 @@ pub struct UpdateArgs {
     #[arg(short = 'r', long)]
     pub resources: Option<String>,
     /// Memory limit (in bytes, or with a k/m/g suffix)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub memory: Option<String>,
     /// Memory reservation or soft_limit (in bytes)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub memory_reservation: Option<String>,
     /// Total memory usage (memory + swap); set '-1' to enable unlimited swap
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// CPU shares (relative weight vs. other containers)
     #[arg(long, alias = "cpu-share")]

@@ -1,6 +1,6 @@
 //! `create`: from a bundle to an init blocked on the exec FIFO, with its state recorded.
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use nix::sys::wait::waitpid;
@@ -15,6 +15,9 @@ use crate::process::sync::{Channel, Msg};
 use crate::process::{exec_fifo, InitConfig};
 use crate::spec::{self, ValidatedSpec};
 use crate::state::{pid_start_time, ContainerDir, Record, Status, Store};
+
+/// runc's phrase for any failure to make or join the container's cgroup.
+const CGROUP_ERROR: &str = "unable to apply cgroup configuration";
 
 pub struct CreateOptions {
     pub id: String,
@@ -44,22 +47,15 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
-    tracing::debug!(
-        "planned cgroup {:?} ({:?} driver)",
-        location.path,
-        location.driver
-    );
     let mut guard = CreateGuard::default();
     let dir = guard.dir.insert(store.create(&opts.id)?);
     let fifo = dir.fifo_path();
     exec_fifo::make(&fifo)?;
     let fifo_fd = exec_fifo::hold(&fifo)?;
+    let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+    let driver = guard.cgroup.insert(cgroups::driver(&location)?);
+    let cgroup_dir = driver.prepare_for_clone(resources).context(CGROUP_ERROR)?;
     let console = connect_console(&v, opts)?;
-    let console_fd = console.as_ref().map(|c| c.as_raw_fd()).or(if terminal(&v) {
-        opts.local_console
-    } else {
-        None
-    });
     let cfg = InitConfig {
         id: &opts.id,
         spec: &v.spec,
@@ -69,30 +65,57 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
         fifo: fifo_fd.as_raw_fd(),
-        console: console_fd,
+        console: match &console {
+            Some(c) => Some(c.as_raw_fd()),
+            None if terminal(&v) => opts.local_console,
+            None => None,
+        },
         preserve_fds: opts.preserve_fds,
+        cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
         close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_init(&cfg)?;
     // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.
     drop(fifo_fd);
     guard.stage1 = Some(spawned.stage1);
-    tracing::debug!("forked stage 1 (pid {})", spawned.stage1);
     let chan = &spawned.channel;
-    let init = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
+    let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
-    tracing::debug!("init forked (pid {init})");
+    tracing::debug!("init forked (pid {init}, born in its cgroup: {in_cgroup})");
     // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
     // container code runs outside the limits.
-    let driver = guard.cgroup.insert(cgroups::driver(&location)?);
-    let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
-    driver
-        .create(init, resources)
-        .context("unable to apply cgroup configuration")?;
+    let driver = guard.cgroup.as_deref().expect("driver is held");
+    match (&cgroup_dir, in_cgroup) {
+        (Some(_), true) => {}
+        (Some(_), false) => driver.join(init, None).context(CGROUP_ERROR)?,
+        (None, _) => driver.create(init, resources).context(CGROUP_ERROR)?,
+    }
     chan.send(&Msg::Done)?;
-    tracing::debug!("cgroup created");
     let mut record = new_record(&opts.id, &v, init, location)?;
-    // prestart and createRuntime: in the runtime namespace, after the mounts, before pivot.
+    run_create_hooks(chan, &v, &record)?;
+    chan.expect(&Msg::Ready).map_err(start_error)?;
+    tracing::debug!("init is ready and waits on the exec fifo");
+    record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
+    commit(guard, record, opts.pid_file.as_deref())
+}
+
+/// The init waits on the exec FIFO: record the container, and keep everything the guard held.
+fn commit(guard: CreateGuard, record: Record, pid_file: Option<&Path>) -> Result<Created> {
+    guard
+        .dir
+        .as_ref()
+        .expect("state dir is held")
+        .save(&record)?;
+    if let Some(path) = pid_file {
+        write_pid_file(path, Pid::from_raw(record.init_pid))?;
+    }
+    let dir = guard.disarm().expect("state dir is held");
+    Ok(Created { record, dir })
+}
+
+/// prestart and createRuntime run in the runtime's namespaces once the init has made its
+/// mounts, before it pivots; the init then runs createContainer with the state we send.
+fn run_create_hooks(chan: &Channel, v: &ValidatedSpec, record: &Record) -> Result<()> {
     chan.expect(&Msg::RunHooks).map_err(start_error)?;
     tracing::debug!("init mounted the rootfs");
     // Every hook of create sees status "created", as runtime-tools' hooks_stdin and crun
@@ -100,26 +123,17 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let created = serde_json::to_string(&record.view_with(Status::Created))?;
     hooks::run(v.spec.hooks(), Kind::Prestart, &created)?;
     hooks::run(v.spec.hooks(), Kind::CreateRuntime, &created)?;
-    chan.send(&Msg::State(created))?;
-    chan.expect(&Msg::Ready).map_err(start_error)?;
-    tracing::debug!("init is ready and waits on the exec fifo");
-    record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
-    let dir = guard.dir.as_ref().expect("state dir is held");
-    dir.save(&record)?;
-    if let Some(pid_file) = &opts.pid_file {
-        write_pid_file(pid_file, init)?;
-    }
-    let dir = guard.disarm().expect("state dir is held");
-    Ok(Created { record, dir })
+    chan.send(&Msg::State(created))
 }
 
-/// Stage 1's part: id maps for a new user namespace, the init's pid; then reap stage 1.
+/// Stage 1's part: id maps for a new user namespace, the init's pid (and whether it was born
+/// in its cgroup); then reap stage 1.
 fn bring_up_init(
     chan: &Channel,
     v: &ValidatedSpec,
     ns: &namespaces::NamespacePlan,
     stage1: Pid,
-) -> Result<Pid> {
+) -> Result<(Pid, bool)> {
     let mut msg = chan.recv()?;
     if ns.new_user && msg == Msg::MapIds {
         let linux = v.spec.linux().as_ref().context("linux section")?;
@@ -130,7 +144,7 @@ fn bring_up_init(
         msg = chan.recv()?;
     }
     let init = match msg {
-        Msg::InitPid(pid) => Pid::from_raw(pid),
+        Msg::InitPid(pid, in_cgroup) => (Pid::from_raw(pid), in_cgroup),
         Msg::Error(e) => anyhow::bail!(e),
         other => anyhow::bail!("sync: expected the init's pid, got {other:?}"),
     };
@@ -185,7 +199,7 @@ fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) ->
     })
 }
 
-fn write_pid_file(path: &std::path::Path, pid: Pid) -> Result<()> {
+fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     // Written beside the target and renamed, so a reader never sees a partial pid.
     let tmp = path.with_extension("shoji-tmp");
     std::fs::write(&tmp, pid.to_string()).with_context(|| format!("writing pid file {tmp:?}"))?;

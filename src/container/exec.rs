@@ -1,6 +1,8 @@
 //! `exec`: a new process in a running container's namespaces and cgroup.
-use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use super::console_relay;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use nix::sys::wait::waitpid;
@@ -9,8 +11,8 @@ use oci_spec::runtime::Process;
 
 use crate::cgroups;
 use crate::process::exec_init::{container_namespaces, spawn_exec, ExecConfig};
-use crate::process::sync::Msg;
-use crate::state::{require_status, Status, Store};
+use crate::process::sync::{Channel, Msg};
+use crate::state::{require_status, Record, Status, Store};
 
 pub struct ExecOptions {
     pub id: String,
@@ -20,38 +22,41 @@ pub struct ExecOptions {
     pub preserve_fds: u32,
     pub ignore_paused: bool,
     pub sub_cgroup: Option<String>,
+    pub detach: bool,
 }
 
-/// Start the process; returns its host pid once it has exec'd.
-pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
-    let dir = store.open(&opts.id)?;
-    let record = dir.load()?;
-    let mut allowed = vec![Status::Created, Status::Running];
-    if opts.ignore_paused {
-        allowed.push(Status::Paused);
-    }
-    match record.status(&dir.fifo_path()) {
-        Status::Stopped => anyhow::bail!("cannot exec in a stopped container"),
-        Status::Paused if !opts.ignore_paused => {
-            anyhow::bail!("cannot exec in a paused container (use --ignore-paused to override)")
-        }
-        _ => {
-            require_status(&record, &dir.fifo_path(), &allowed)?;
-        }
-    }
+/// A process that has exec'd in the container.
+pub struct Started {
+    pub pid: Pid,
+    /// The pty master to relay, for `--tty` without `--console-socket`.
+    pub relay: Option<OwnedFd>,
+}
+
+/// Start the process; returns once it has exec'd.
+pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
+    // Read without the state lock: with --ignore-paused the process may wait in the frozen
+    // cgroup until `resume`, which takes that lock.
+    let (record, dir) = store.peek(&opts.id)?;
+    check_status(&record, &dir.fifo_path(), opts.ignore_paused)?;
     let plan = container_namespaces(record.init_pid)?;
     let terminal = opts.process.terminal().unwrap_or(false);
-    let console = match (&opts.console_socket, terminal) {
-        (Some(p), true) => Some(crate::terminal::connect_console_socket(p)?),
-        (None, true) => anyhow::bail!("--tty needs a --console-socket to hand over the pty"),
-        _ => None,
+    // Without a console socket the runtime receives the pty itself and relays it.
+    let (console, relay) = match (&opts.console_socket, terminal) {
+        (Some(p), true) => (Some(crate::terminal::connect_console_socket(p)?), None),
+        (None, true) if opts.detach => {
+            anyhow::bail!("cannot allocate tty if shoji will detach without setting console socket")
+        }
+        (None, true) => {
+            let (ours, theirs) = console_relay::socket_pair()?;
+            (Some(theirs), Some(ours))
+        }
+        _ => (None, None),
     };
     let cfg = ExecConfig {
         process: &opts.process,
         init_pid: record.init_pid,
         console: console.as_ref().map(|c| c.as_raw_fd()),
         preserve_fds: opts.preserve_fds,
-        close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_exec(&cfg, &plan)?;
     let stage1 = spawned.stage1;
@@ -64,22 +69,43 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Pid> {
         return Err(e);
     }
     spawned.channel.send(&Msg::Go)?;
-    let pid = match spawned.channel.recv() {
-        Ok(Msg::InitPid(p)) => Pid::from_raw(p),
-        Ok(Msg::Error(e)) => anyhow::bail!("exec failed: {e}"),
-        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
-        Err(e) => return Err(e).context("exec failed"),
-    };
+    let started = wait_started(&spawned.channel);
     let _ = waitpid(stage1, None);
-    // The socket closes when the process execs (close-on-exec); an Error means it did not.
-    match spawned.channel.recv() {
-        Ok(Msg::Error(e)) => anyhow::bail!("exec failed: {e}"),
-        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
-        Err(_) => {}
-    }
+    let pid = started?;
     if let Some(path) = &opts.pid_file {
         std::fs::write(path, pid.to_string())
             .with_context(|| format!("writing pid file {path:?}"))?;
     }
-    Ok(pid)
+    let relay = relay
+        .map(|r| console_relay::receive_master(&r))
+        .transpose()?;
+    Ok(Started { pid, relay })
+}
+
+/// runc's refusals, in its words: stopped always, paused unless `--ignore-paused`.
+fn check_status(record: &Record, fifo: &Path, ignore_paused: bool) -> Result<()> {
+    match record.status(fifo) {
+        Status::Stopped => anyhow::bail!("cannot exec in a stopped container"),
+        Status::Paused if !ignore_paused => {
+            anyhow::bail!("cannot exec in a paused container (use --ignore-paused to override)")
+        }
+        Status::Paused => Ok(()),
+        _ => require_status(record, fifo, &[Status::Created, Status::Running]).map(|_| ()),
+    }
+}
+
+/// Stage 1 reports the pid it forked; the socket then closes when that process execs (the
+/// socket is close-on-exec), while an Error means it did not get that far.
+fn wait_started(channel: &Channel) -> Result<Pid> {
+    let pid = match channel.recv() {
+        Ok(Msg::InitPid(p, _)) => Pid::from_raw(p),
+        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
+        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
+        Err(e) => return Err(e).context("unable to start container process"),
+    };
+    match channel.recv() {
+        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
+        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
+        Err(_) => Ok(pid),
+    }
 }

@@ -5,6 +5,7 @@
 //! Invariants: `create` is the only reader of config.json; every later command starts from the
 //! state record and rebuilds the cgroup driver from the location saved there; a failed command
 //! leaves nothing behind (each stage's guard undoes it).
+pub mod console_relay;
 pub mod create;
 pub mod delete;
 pub mod exec;

@@ -1,6 +1,8 @@
 //! `update`: new resource limits for a live container, persisted in its record so a later
 //! update or exec starts from them. Only the values asked for are written; if the kernel
-//! refuses one, the previous values of those same keys are written back.
+//! refuses one, the previous values of those same keys are written back: the saved ones, or
+//! for a key never set, what a fresh cgroup has (so an earlier write of the same update that
+//! did land is undone too).
 use anyhow::{Context, Result};
 use oci_spec::runtime::LinuxResources;
 use serde_json::Value;
@@ -24,7 +26,17 @@ pub fn update(store: &Store, id: &str, delta: &LinuxResources) -> Result<()> {
         .unwrap_or_default();
     let driver = cgroups::driver(&record.cgroup)?;
     if let Err(e) = driver.update(delta) {
-        let old = restrict(&current, delta)?;
+        let cpuset = |file: &str| {
+            let dir = driver.cgroup().dirs().of("cpuset")?;
+            Some(
+                std::fs::read_to_string(dir.join(file))
+                    .ok()?
+                    .trim()
+                    .to_owned(),
+            )
+        };
+        let fresh = fresh_values(cpuset("cpuset.cpus"), cpuset("cpuset.mems"));
+        let old = restrict(&merge(&fresh, &current)?, delta)?;
         if let Err(undo) = driver.update(&old) {
             tracing::warn!("restoring previous limits after a failed update: {undo:#}");
         }
@@ -35,6 +47,28 @@ pub fn update(store: &Store, id: &str, delta: &LinuxResources) -> Result<()> {
     linux.set_resources(Some(merged));
     record.config.set_linux(Some(linux));
     dir.save(&record)
+}
+
+/// The values of a new cgroup for the keys `update` can set; cpus and mems are the ones the
+/// container has now (a new cpuset cgroup copies its parent's, which may have changed since).
+fn fresh_values(cpus: Option<String>, mems: Option<String>) -> LinuxResources {
+    let mut cpu = serde_json::json!({
+        "shares": 1024, "quota": -1, "period": 100000,
+        "realtimeRuntime": 0, "realtimePeriod": 1000000
+    });
+    if let Some(c) = cpus.filter(|c| !c.is_empty()) {
+        cpu["cpus"] = c.into();
+    }
+    if let Some(m) = mems.filter(|m| !m.is_empty()) {
+        cpu["mems"] = m.into();
+    }
+    let v = serde_json::json!({
+        "memory": {"limit": -1, "reservation": -1, "swap": -1},
+        "cpu": cpu,
+        "pids": {"limit": -1},
+        "blockIO": {"weight": 100}
+    });
+    serde_json::from_value(v).expect("a valid LinuxResources literal")
 }
 
 /// `current` with every field that `delta` sets replaced (objects merge key by key).
@@ -105,5 +139,17 @@ mod tests {
         let v = serde_json::to_value(restrict(&cur, &delta).unwrap()).unwrap();
         assert_eq!(v["memory"]["limit"], 1000);
         assert!(v["memory"].get("swap").is_none() && v.get("pids").is_none());
+    }
+
+    #[test]
+    fn undo_of_a_key_never_set_is_the_fresh_cgroups_value() {
+        let cur = res(serde_json::json!({"memory": {"limit": 1000}}));
+        let delta = res(serde_json::json!({"memory": {"limit": 5}, "pids": {"limit": 20}}));
+        let fresh = fresh_values(Some("0-1".into()), None);
+        let old = restrict(&merge(&fresh, &cur).unwrap(), &delta).unwrap();
+        let v = serde_json::to_value(old).unwrap();
+        assert_eq!(v["memory"]["limit"], 1000);
+        assert_eq!(v["pids"]["limit"], -1);
+        assert!(v.get("cpu").is_none());
     }
 }

@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use nix::fcntl::{open, OFlag};
@@ -44,20 +45,36 @@ pub fn wait_for_start(held: RawFd) -> Result<()> {
     f.read_exact(&mut buf).context("reading exec fifo")
 }
 
-/// In `start`: release the init and remove the FIFO.
-pub fn release(path: &Path) -> Result<()> {
+/// The write side without blocking; None when nobody reads (ENXIO): the init has exec'd
+/// (its fd is close-on-exec) or died.
+fn open_writer(path: &Path) -> Result<Option<std::fs::File>> {
     let opened = std::fs::OpenOptions::new()
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path);
-    let mut f = match opened {
-        Ok(f) => f,
-        // ENXIO: no reader, i.e. the init is gone.
-        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
-            anyhow::bail!("container init exited before start")
-        }
-        Err(e) => return Err(e).with_context(|| format!("opening exec fifo {path:?}")),
+    match opened {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("opening exec fifo {path:?}")),
+    }
+}
+
+/// In `start`: release the init, wait (bounded) until it has exec'd the container process —
+/// so that, as with runc, the process runs when `start` returns and a signal sent right after
+/// reaches it, not the init — and remove the FIFO.
+pub fn release(path: &Path) -> Result<()> {
+    let Some(mut f) = open_writer(path)? else {
+        anyhow::bail!("container init exited before start");
     };
     f.write_all(b"0").context("writing exec fifo")?;
+    drop(f);
+    let deadline = Instant::now() + EXEC_WAIT;
+    while open_writer(path)?.is_some() && Instant::now() < deadline {
+        std::thread::sleep(EXEC_POLL);
+    }
     std::fs::remove_file(path).with_context(|| format!("removing {path:?}"))
 }
+
+/// How long `start` waits for the init to exec (startContainer hooks run before it).
+const EXEC_WAIT: Duration = Duration::from_secs(10);
+const EXEC_POLL: Duration = Duration::from_micros(100);

@@ -11,7 +11,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use super::attrs;
 use super::spawn::Spawned;
-use super::sync::{channel_pair, Channel, Msg};
+use super::sync::{Channel, Msg};
 use crate::namespaces::{self, NamespacePlan};
 
 pub struct ExecConfig<'a> {
@@ -20,7 +20,6 @@ pub struct ExecConfig<'a> {
     pub init_pid: i32,
     pub console: Option<RawFd>,
     pub preserve_fds: u32,
-    pub close_in_child: Vec<RawFd>,
 }
 
 /// The kinds to join, in setns order; those equal to ours are skipped (nothing to enter).
@@ -52,35 +51,10 @@ pub fn container_namespaces(init_pid: i32) -> Result<NamespacePlan> {
 }
 
 pub fn spawn_exec(cfg: &ExecConfig, plan: &NamespacePlan) -> Result<Spawned> {
-    let (parent, child) = channel_pair()?;
-    // SAFETY: the runtime parent is single-threaded here.
-    match unsafe { fork() }.context("fork")? {
-        ForkResult::Parent { child: pid } => {
-            drop(child);
-            Ok(Spawned {
-                stage1: pid,
-                channel: parent,
-            })
-        }
-        ForkResult::Child => {
-            drop(parent);
-            let code = match stage1(cfg, plan, &child) {
-                Ok(()) => 0,
-                Err(e) => {
-                    let _ = child.send(&Msg::Error(format!("{e:#}")));
-                    1
-                }
-            };
-            // SAFETY: this child must not run the runtime's destructors.
-            unsafe { libc::_exit(code) }
-        }
-    }
+    super::spawn::spawn(|chan| stage1(cfg, plan, chan))
 }
 
 fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> {
-    for fd in &cfg.close_in_child {
-        let _ = nix::unistd::close(*fd);
-    }
     // Non-dumpable before the first setns, so no process of the container can ptrace us or
     // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
     // is inherited by stage 2 and reset by its execve.
@@ -90,7 +64,7 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
     namespaces::join_all(plan)?;
     // SAFETY: single-threaded child.
     match unsafe { fork() }.context("forking exec process")? {
-        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw())),
+        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw(), false)),
         ForkResult::Child => {
             let err = match stage2(cfg) {
                 Ok(never) => match never {},

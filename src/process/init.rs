@@ -1,4 +1,6 @@
 //! The container's children, as ordered step lists.
+use std::os::fd::RawFd;
+
 use anyhow::{Context, Result};
 use nix::sched::CloneFlags;
 use nix::unistd::{fork, ForkResult};
@@ -42,10 +44,9 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
             namespaces::write_time_offsets(offsets)?;
         }
     }
-    // SAFETY: this child is single-threaded (it was forked from a single-threaded parent).
-    match unsafe { fork() }.context("forking container init")? {
-        ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw())),
-        ForkResult::Child => {
+    match fork_init(cfg.cgroup_dir)? {
+        Forked::Parent { pid, in_cgroup } => chan.send(&Msg::InitPid(pid, in_cgroup)),
+        Forked::Child => {
             let err = match stage2(cfg, chan) {
                 Ok(never) => match never {},
                 Err(e) => e,
@@ -55,6 +56,38 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
             unsafe { libc::_exit(1) }
         }
     }
+}
+
+enum Forked {
+    Child,
+    Parent { pid: i32, in_cgroup: bool },
+}
+
+/// Fork the init: straight into its cgroup when the parent prepared one (cgroup v2), else a
+/// plain fork and the parent moves it.
+fn fork_init(cgroup_dir: Option<RawFd>) -> Result<Forked> {
+    if let Some(dir) = cgroup_dir {
+        match crate::sys::fork_into_cgroup(dir) {
+            Ok(0) => return Ok(Forked::Child),
+            Ok(pid) => {
+                return Ok(Forked::Parent {
+                    pid,
+                    in_cgroup: true,
+                })
+            }
+            // A kernel without clone3 (ENOSYS), or one refusing the placement (EACCES from
+            // inside a user namespace): fall back to fork and migration.
+            Err(_) => {}
+        }
+    }
+    // SAFETY: this child is single-threaded (it was forked from a single-threaded parent).
+    Ok(match unsafe { fork() }.context("forking container init")? {
+        ForkResult::Parent { child } => Forked::Parent {
+            pid: child.as_raw(),
+            in_cgroup: false,
+        },
+        ForkResult::Child => Forked::Child,
+    })
 }
 
 /// Stage 2, the container's init: rootfs, hooks, process attributes, wait for start, exec.

@@ -38,6 +38,8 @@ pub struct InitConfig<'a> {
     /// The connected `--console-socket`, when process.terminal is set.
     pub console: Option<RawFd>,
     pub preserve_fds: u32,
+    /// The container's cgroup v2 directory, when the driver prepared it for clone3.
+    pub cgroup_dir: Option<RawFd>,
     /// Parent fds the children must close at once (the state lock).
     pub close_in_child: Vec<RawFd>,
 }

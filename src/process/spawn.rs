@@ -14,6 +14,11 @@ pub struct Spawned {
 }
 
 pub fn spawn_init(cfg: &InitConfig) -> Result<Spawned> {
+    spawn(|chan| init::stage1(cfg, chan))
+}
+
+/// Fork stage 1, which runs `stage1` and `_exit`s; its error goes over the channel first.
+pub(super) fn spawn(stage1: impl FnOnce(&Channel) -> Result<()>) -> Result<Spawned> {
     let (parent, child) = channel_pair()?;
     // SAFETY: the runtime parent is single-threaded here (no D-Bus connection exists yet), so
     // the child may run arbitrary code before it execs or exits.
@@ -27,7 +32,7 @@ pub fn spawn_init(cfg: &InitConfig) -> Result<Spawned> {
         }
         ForkResult::Child => {
             drop(parent);
-            let code = match init::stage1(cfg, &child) {
+            let code = match stage1(&child) {
                 Ok(()) => 0,
                 Err(e) => {
                     let _ = child.send(&Msg::Error(format!("{e:#}")));

@@ -14,8 +14,9 @@ pub enum Msg {
     MapIds,
     /// Parent → child: done (maps written, hooks run).
     Done,
-    /// Stage 1 → parent: the host pid of the init it forked.
-    InitPid(i32),
+    /// Stage 1 → parent: the host pid of the process it forked, and whether that process was
+    /// born in its cgroup (clone3 CLONE_INTO_CGROUP) rather than needing to be moved there.
+    InitPid(i32, bool),
     /// Init → parent: mounts are made; run prestart and createRuntime hooks now.
     RunHooks,
     /// Parent → init: the state hooks see (createContainer, startContainer).

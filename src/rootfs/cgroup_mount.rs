@@ -15,9 +15,9 @@ use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC};
 
 use super::mount::{bind_mount, mount_entry, mount_fs, open_mountpoint, Entry, MountCtx};
 use super::mount_options::MountOptions;
-use super::mountinfo::{self, MountInfo};
 use super::safe_path::clean;
 use super::sys_mount::{errno_error, io_error, is_errno};
+use crate::mountinfo::{self, MountInfo};
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 

@@ -18,7 +18,6 @@ mod copyup;
 mod devices;
 mod mount;
 pub mod mount_options;
-mod mountinfo;
 mod paths;
 mod pivot;
 mod safe_path;

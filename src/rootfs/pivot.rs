@@ -10,8 +10,8 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::Mode;
 use nix::unistd::{chdir, chroot, close, fchdir, pivot_root};
 
-use super::mountinfo;
 use super::sys_mount::{errno_error, io_error};
+use crate::mountinfo;
 
 fn remount(target: &Path, flags: MsFlags) -> nix::Result<()> {
     mount(None::<&str>, target, None::<&str>, flags, None::<&str>)

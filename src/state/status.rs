@@ -1,5 +1,5 @@
 //! Status is computed, never stored: `stopped` if the init is gone (or its pid was recycled:
-//! start time differs), `created` while exec.fifo exists, `paused` if the cgroup is frozen,
+//! start time differs), `paused` if the cgroup is frozen, `created` while exec.fifo exists,
 //! else `running`.
 use std::fmt;
 
@@ -52,14 +52,14 @@ pub(super) fn compute(record: &Record, fifo: &Path) -> Status {
     if record.init_pid <= 0 || pid_start_time(record.init_pid) != Some(record.init_start_time) {
         return Status::Stopped;
     }
-    if fifo.exists() {
-        return Status::Created;
-    }
+    // Frozen wins over created, as in runc: a created container can be paused too.
     let frozen = crate::cgroups::driver(&record.cgroup)
         .and_then(|d| d.cgroup().is_frozen())
         .unwrap_or(false);
     if frozen {
         Status::Paused
+    } else if fifo.exists() {
+        Status::Created
     } else {
         Status::Running
     }

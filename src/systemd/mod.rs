@@ -146,15 +146,18 @@ impl CgroupDriver for SystemdDriver {
     fn destroy(&self) -> Result<()> {
         // SIGKILL first: StopUnit sends SIGTERM, which a container's PID 1 ignores, and waits
         // out systemd's stop timeout before killing. The handle thaws a paused container (a
-        // frozen task cannot die); KillUnit reaches a unit whose other directories are not
-        // made yet (a create that failed half way).
+        // frozen task cannot die); KillUnit, a round trip more, is only for a unit whose other
+        // directories were never made (a create that failed half way).
         let handle = self.files.cgroup();
-        if handle.exists() {
+        let killed = handle.exists();
+        if killed {
             handle.kill_all(Signal::SIGKILL)?;
         }
         match self.bus() {
             Ok(bus) => {
-                bus.kill_unit(&self.unit, Signal::SIGKILL as i32)?;
+                if !killed {
+                    bus.kill_unit(&self.unit, Signal::SIGKILL as i32)?;
+                }
                 bus.stop_unit(&self.unit, JOB_TIMEOUT)?;
                 bus.reset_failed_unit(&self.unit)?;
             }

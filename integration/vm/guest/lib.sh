@@ -83,6 +83,8 @@ state_of() {
 }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds; a bound on waiting, not an assertion.
+# The arguments are expanded once, by the caller: a command substitution that must be
+# re-read on every try goes through `eval "..."`.
 wait_for() {
   local limit=$1 i
   shift

@@ -10,6 +10,7 @@ while read -r name limit; do
   CASE=$name ART=$r.d timeout -k 5 "$limit" \
     bash -c '. /share/guest/lib.sh && . "/share/cases/$CASE.sh"' > "$r.out" 2>&1 < /dev/null
   rc=$?
+  [ $rc = 124 ] && echo "FAIL: case $name did not finish within its ${limit} s (killed)" >> "$r.out"
   awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' > "$r.secs"
   echo "$rc" > "$r.rc"
   echo "case $name: rc=$rc"

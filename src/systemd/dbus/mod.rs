@@ -8,9 +8,9 @@
 //! every job is waited for with a timeout, subscribed to before it is queued.
 use std::path::Path;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use zbus::blocking::{Connection, MessageIterator};
 use zbus::message::Type as MessageType;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value as DbusValue};
@@ -39,6 +39,8 @@ pub enum Started {
 /// A connection to systemd: the system bus, or systemd's private socket when there is no bus.
 pub struct Systemd {
     conn: Connection,
+    /// (job, result) of every JobRemoved signal since the connection was made.
+    jobs: mpsc::Receiver<(OwnedObjectPath, String)>,
 }
 
 impl Systemd {
@@ -60,14 +62,11 @@ impl Systemd {
             .method_timeout(CALL_TIMEOUT)
             .build()
             .with_context(|| format!("connecting to systemd over {what}"))?;
-        let sd = Systemd { conn };
-        // Without a subscriber systemd may not emit job signals; once per connection.
-        match sd.call("Subscribe", &()) {
-            Err(e) if error_name(&e) != Some("org.freedesktop.systemd1.AlreadySubscribed") => {
-                Err(e).context("subscribing to systemd signals")
-            }
-            _ => Ok(sd),
-        }
+        // No Subscribe: systemd sends a job's JobRemoved to the client that queued it (and
+        // every signal to private-socket clients); subscribing would add a round trip and a
+        // stream of unit signals to read.
+        let jobs = job_removed_signals(&conn)?;
+        Ok(Systemd { conn, jobs })
     }
 
     fn call<B>(&self, method: &str, body: &B) -> zbus::Result<zbus::Message>
@@ -85,8 +84,6 @@ impl Systemd {
         props: &[Property],
         timeout: Duration,
     ) -> Result<Started> {
-        // Subscribe before starting: the job can finish before the method call returns.
-        let jobs = self.job_removed_signals()?;
         let props: Vec<(&str, DbusValue)> = props.iter().map(encode).collect();
         let aux: Vec<(&str, Vec<(&str, DbusValue)>)> = Vec::new();
         let reply = match self.call("StartTransientUnit", &(name, "replace", props, aux)) {
@@ -97,7 +94,11 @@ impl Systemd {
             Err(e) => return Err(e).with_context(|| format!("starting unit {name:?}")),
         };
         let job: OwnedObjectPath = reply.body().deserialize()?;
-        match wait_job(jobs, job, timeout).with_context(|| format!("starting unit {name:?}"))? {
+        // The signals are read from connect on: a job that ends before the reply is not missed.
+        match self
+            .wait_job(&job, timeout)
+            .with_context(|| format!("starting unit {name:?}"))?
+        {
             result if result == "done" => Ok(Started::Done),
             result => bail!("error creating systemd unit {name:?}: job result {result:?}"),
         }
@@ -105,7 +106,6 @@ impl Systemd {
 
     /// StopUnit(name, "replace") and wait for the job; a unit that is not loaded is stopped.
     pub fn stop_unit(&self, name: &str, timeout: Duration) -> Result<()> {
-        let jobs = self.job_removed_signals()?;
         let reply = match self.call("StopUnit", &(name, "replace")) {
             Ok(reply) => reply,
             Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => {
@@ -114,8 +114,9 @@ impl Systemd {
             Err(e) => return Err(e).with_context(|| format!("stopping unit {name:?}")),
         };
         let job: OwnedObjectPath = reply.body().deserialize()?;
-        let result =
-            wait_job(jobs, job, timeout).with_context(|| format!("stopping unit {name:?}"))?;
+        let result = self
+            .wait_job(&job, timeout)
+            .with_context(|| format!("stopping unit {name:?}"))?;
         if result != "done" {
             bail!("error stopping systemd unit {name:?}: job result {result:?}");
         }
@@ -131,13 +132,18 @@ impl Systemd {
         }
     }
 
-    /// ResetFailedUnit(name): lets systemd unload a failed unit. Not loaded or not failed is fine.
+    /// ResetFailedUnit(name): lets systemd unload a failed unit. Best effort, so no reply is
+    /// awaited (it is a round trip saved per container); systemd still handles it before any
+    /// later call on this connection.
     pub fn reset_failed_unit(&self, name: &str) -> Result<()> {
-        match self.call("ResetFailedUnit", &(name,)) {
-            Ok(_) => Ok(()),
-            Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("resetting failed unit {name:?}")),
-        }
+        let msg = zbus::Message::method_call(MANAGER_PATH, "ResetFailedUnit")?
+            .destination(DESTINATION)?
+            .interface(MANAGER)?
+            .with_flags(zbus::message::Flags::NoReplyExpected)?
+            .build(&(name,))?;
+        self.conn
+            .send(&msg)
+            .with_context(|| format!("resetting failed unit {name:?}"))
     }
 
     /// SetUnitProperties(name, runtime=true, properties).
@@ -171,41 +177,49 @@ impl Systemd {
         Ok(Some(String::try_from(state)?))
     }
 
-    /// A queue of the manager's JobRemoved signals, filled from the moment this returns.
-    fn job_removed_signals(&self) -> Result<MessageIterator> {
-        // No sender in the rule: on the private socket, signals carry none.
-        let rule = MatchRule::builder()
-            .msg_type(MessageType::Signal)
-            .path(MANAGER_PATH)?
-            .interface(MANAGER)?
-            .member("JobRemoved")?
-            .build();
-        Ok(MessageIterator::for_match_rule(rule, &self.conn, None)?)
+    /// The result ("done", "failed", "timeout"…) of `job`, from the JobRemoved signals.
+    fn wait_job(&self, job: &OwnedObjectPath, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.jobs.recv_timeout(left) {
+                Ok((path, result)) if path == *job => return Ok(result),
+                // Another job of this connection (one whose wait timed out, say).
+                Ok(_) => {}
+                Err(_) => bail!("timed out after {timeout:?} waiting for the systemd job"),
+            }
+        }
     }
 }
 
-/// Wait for JobRemoved(id, job, unit, result) of `job`; returns its result ("done", "failed"…).
-fn wait_job(jobs: MessageIterator, job: OwnedObjectPath, timeout: Duration) -> Result<String> {
+/// Every JobRemoved(id, job, unit, result) of the manager, as (job, result), read by a thread:
+/// the blocking iterator has no timeout, a channel has. The match rule is added once per
+/// connection. The thread ends with the connection or the receiver.
+fn job_removed_signals(conn: &Connection) -> Result<mpsc::Receiver<(OwnedObjectPath, String)>> {
+    // No sender in the rule: on the private socket, signals carry none we could match.
+    let rule = MatchRule::builder()
+        .msg_type(MessageType::Signal)
+        .path(MANAGER_PATH)?
+        .interface(MANAGER)?
+        .member("JobRemoved")?
+        .build();
+    let signals = MessageIterator::for_match_rule(rule, conn, None)
+        .context("subscribing to systemd's JobRemoved signals")?;
     let (tx, rx) = mpsc::channel();
-    // The blocking iterator has no timeout of its own; a reader thread that outlives a timeout
-    // stays blocked until the connection is dropped with the process.
     std::thread::spawn(move || {
-        for msg in jobs {
-            let Ok(msg) = msg else { continue };
+        for msg in signals.flatten() {
             let body = msg.body();
-            let Ok((_, path, _, result)) =
+            let Ok((_, job, _, result)) =
                 body.deserialize::<(u32, OwnedObjectPath, String, String)>()
             else {
                 continue;
             };
-            if path == job {
-                let _ = tx.send(result);
+            if tx.send((job, result)).is_err() {
                 return;
             }
         }
     });
-    rx.recv_timeout(timeout)
-        .map_err(|_| anyhow!("timed out after {timeout:?} waiting for the systemd job"))
+    Ok(rx)
 }
 
 fn error_name(e: &zbus::Error) -> Option<&str> {

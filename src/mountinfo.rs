@@ -1,5 +1,5 @@
-//! /proc/self/mountinfo, parsed (pure): the cgroup mounts and the no-pivot cleanup need the
-//! mount point, the root within the filesystem, the type and the super options.
+//! /proc/self/mountinfo, parsed (pure), for every module that reads the mount table: the
+//! cgroup layout (cgroups::mode), the container's cgroup mounts and the no-pivot cleanup.
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
