@@ -28,17 +28,39 @@ fn exec_update_pause_and_force_delete() {
         });
         let c = Container::create_with(&rt, &b, "ops", &["--systemd-cgroup"]);
         c.start().success();
-        let exec = rt.cmd(&["exec", &c.id, "cat", "/proc/self/cgroup"]).success();
+        let exec = rt
+            .cmd(&["exec", &c.id, "cat", "/proc/self/cgroup"])
+            .success();
         for h in ["name=systemd", "memory", "pids", "freezer", "cpuset"] {
-            assert_eq!(cgroup_line(&exec.stdout, h), Some(CGROUP), "{h} of the exec'd process:\n{exec}");
+            assert_eq!(
+                cgroup_line(&exec.stdout, h),
+                Some(CGROUP),
+                "{h} of the exec'd process:\n{exec}"
+            );
         }
-        rt.cmd(&["update", "--memory", "209715200", "--pids-limit", "40", &c.id]).success();
-        assert_eq!(read(&format!("/sys/fs/cgroup/memory{CGROUP}/memory.limit_in_bytes")), "209715200");
+        rt.cmd(&[
+            "update",
+            "--memory",
+            "209715200",
+            "--pids-limit",
+            "40",
+            &c.id,
+        ])
+        .success();
+        assert_eq!(
+            read(&format!(
+                "/sys/fs/cgroup/memory{CGROUP}/memory.limit_in_bytes"
+            )),
+            "209715200"
+        );
         assert_eq!(read(&format!("/sys/fs/cgroup/pids{CGROUP}/pids.max")), "40");
         assert_shows(UNIT, &["MemoryLimit=209715200", "TasksMax=40"]);
         rt.cmd(&["pause", &c.id]).success();
         assert_eq!(c.status(), "paused");
-        assert_eq!(read(&format!("/sys/fs/cgroup/freezer{CGROUP}/freezer.state")), "FROZEN");
+        assert_eq!(
+            read(&format!("/sys/fs/cgroup/freezer{CGROUP}/freezer.state")),
+            "FROZEN"
+        );
         rt.cmd(&["resume", &c.id]).success();
         assert_eq!(c.status(), "running");
         // The guard runs `delete --force` on the running container and checks its cgroups.

@@ -102,6 +102,16 @@ impl CgroupHandle {
     /// read and signalled so none can fork away in between (as runc), then thawed unless it
     /// was paused before (SIGKILL always thaws: a frozen task cannot die).
     pub fn kill_all(&self, signal: Signal) -> Result<()> {
+        let sent = self.signal_all(signal);
+        // The cgroup can vanish under us (systemd removes a scope's cgroup as its last process
+        // exits): with no cgroup left there is no process left to signal.
+        if sent.is_err() && !self.exists() {
+            return Ok(());
+        }
+        sent
+    }
+
+    fn signal_all(&self, signal: Signal) -> Result<()> {
         if let Some(dir) = self.dirs.unified.as_deref() {
             let kill_file = dir.join("cgroup.kill");
             if self.dirs.mode == CgroupMode::V2 && signal == Signal::SIGKILL && kill_file.exists() {
@@ -156,14 +166,22 @@ pub fn pids_in(dir: &Path) -> Result<Vec<Pid>> {
 /// directory entries' own type says it without a syscall each (this runs on every delete).
 fn collect_pids(dir: &Path, pids: &mut Vec<Pid>) -> Result<()> {
     let procs = dir.join("cgroup.procs");
-    let text = files::read(&procs)?;
+    let text = match std::fs::read_to_string(&procs) {
+        Ok(t) => t,
+        // Removed while we look (systemd drops an exited scope's cgroup): no processes.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => files::read(&procs)?,
+    };
     pids.extend(
         text.lines()
             .filter_map(|l| l.trim().parse().ok())
             .map(Pid::from_raw),
     );
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| anyhow!("reading the processes of cgroup {dir:?}: {e}"))?;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => bail!("reading the processes of cgroup {dir:?}: {e}"),
+    };
     for entry in entries.flatten() {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             collect_pids(&entry.path(), pids)?;
