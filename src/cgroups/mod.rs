@@ -64,10 +64,12 @@ pub struct CgroupLocation {
 pub trait CgroupDriver {
     /// Make the cgroup (mkdir, or a transient unit), move `pid` into it, apply `resources`.
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()>;
-    /// Where the kernel can start a process directly inside a cgroup (cgroup v2: clone3 with
-    /// CLONE_INTO_CGROUP), make and configure the cgroup before the init exists and return its
-    /// directory; the init is then born there and never migrated. None: use `create`.
-    fn prepare_for_clone(&self, _resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
+    /// Make and configure the cgroup ahead of `create` (which then only places the process),
+    /// so this work can overlap the init's namespace setup. Where the kernel can start a process
+    /// directly inside a cgroup (cgroup v2: clone3 with CLONE_INTO_CGROUP) it returns the
+    /// directory, and the init is born there and never migrated. A driver that needs the pid
+    /// to make anything (systemd) does nothing here.
+    fn prepare(&self, _resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
         Ok(None)
     }
     /// Move `pid` (an exec'd process) into the container's cgroup or a sub-cgroup of it.
