@@ -13,5 +13,6 @@ pub mod security;
 pub mod spec;
 pub mod state;
 pub mod sys;
+#[cfg(feature = "systemd")]
 pub mod systemd;
 pub mod terminal;

@@ -3,7 +3,16 @@
 use clap::Parser;
 
 fn main() {
-    let cli = shoji::cli::Cli::parse();
+    let cli = match shoji::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print and exit 0; a usage error exits 1, as runc's do
+        // (clap's own code is 2).
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            std::process::exit(1);
+        }
+        Err(e) => e.exit(),
+    };
     if let Err(err) = shoji::logging::init(&cli.global) {
         eprintln!("shoji: {err:#}");
         std::process::exit(1);

@@ -27,7 +27,13 @@ const CASE_ENV: &str = "SHOJI_SANDBOX_CASE";
 const MARKER: &str = "shoji-sandbox-case-ran:";
 
 fn shared_sandbox() -> Arc<sandbox::Sandbox> {
-    // Bundles are made inside, under the sandbox's own /tmp: nothing needs binding.
+    // Bundles are made inside, under the sandbox's own /tmp. The checkout is visible through
+    // the overlay's lower layer, except under /tmp (the sandbox's /tmp is its own): then it
+    // is bound in, and the sandbox's work directory moves off /tmp.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if repo.starts_with("/tmp") {
+        return sandbox::shared(Path::new("/var/tmp"), &[repo.to_path_buf()]);
+    }
     sandbox::shared(Path::new(env!("CARGO_TARGET_TMPDIR")), &[])
 }
 

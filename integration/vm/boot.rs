@@ -105,9 +105,10 @@ fn boot_qemu(
 ) -> Result<()> {
     let append = format!(
         "console=ttyS0 panic=-1 loglevel=4 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 \
-         shoji.mode={} shoji.modules={}",
+         shoji.mode={} shoji.modules={} shoji.repo={}",
         mode.name(),
-        kernel.modules_dir().display()
+        kernel.modules_dir().display(),
+        env!("CARGO_MANIFEST_DIR")
     );
     let share = dir.display();
     let mut child = Command::new("qemu-system-x86_64")

@@ -26,19 +26,25 @@ const DRAIN_TRIES: u32 = 500;
 
 pub struct CgroupfsDriver {
     handle: CgroupHandle,
+    /// `prepare` already made and configured the directories: `create` only joins.
+    prepared: std::cell::Cell<bool>,
 }
 
 impl CgroupfsDriver {
     pub fn new(loc: CgroupLocation) -> Result<Self> {
         Ok(CgroupfsDriver {
             handle: CgroupHandle::new(loc)?,
+            prepared: Default::default(),
         })
     }
 
     /// A driver on directories laid out by hand (tests of v2 paths on the hybrid host).
     #[cfg(test)]
     pub(super) fn with_handle(handle: CgroupHandle) -> Self {
-        CgroupfsDriver { handle }
+        CgroupfsDriver {
+            handle,
+            prepared: Default::default(),
+        }
     }
 
     fn dirs(&self) -> &ContainerDirs {
@@ -222,9 +228,11 @@ impl CgroupfsDriver {
 /// (`unable to apply cgroup configuration` for create and update).
 impl CgroupDriver for CgroupfsDriver {
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
-        let result = self
-            .configure(resources)
-            .and_then(|()| self.join_all(pid, None));
+        let configured = match self.prepared.get() {
+            true => Ok(()),
+            false => self.configure(resources),
+        };
+        let result = configured.and_then(|()| self.join_all(pid, None));
         if result.is_err() {
             // Leave nothing behind; the caller still owns (and kills) the child.
             let _ = self.destroy();
@@ -232,21 +240,24 @@ impl CgroupDriver for CgroupfsDriver {
         result
     }
 
-    fn prepare_for_clone(&self, resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
-        // On v1 (and hybrid) every hierarchy needs a cgroup.procs write anyway.
-        if self.dirs().mode != CgroupMode::V2 {
-            return Ok(None);
-        }
-        let dir = self.dirs().require("unified")?;
-        let opened = self.configure(resources).and_then(|()| {
-            std::fs::File::open(&dir)
-                .map(OwnedFd::from)
-                .with_context(|| format!("opening cgroup {dir:?}"))
+    fn prepare(&self, resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
+        let result = self.configure(resources).and_then(|()| {
+            // On v1 (and hybrid) every hierarchy needs a cgroup.procs write anyway.
+            if self.dirs().mode != CgroupMode::V2 {
+                return Ok(None);
+            }
+            let dir = self.dirs().require("unified")?;
+            let opened =
+                std::fs::File::open(&dir).with_context(|| format!("opening cgroup {dir:?}"));
+            opened.map(|f| Some(OwnedFd::from(f)))
         });
-        if opened.is_err() {
-            let _ = self.destroy();
+        match result {
+            Ok(_) => self.prepared.set(true),
+            Err(_) => {
+                let _ = self.destroy();
+            }
         }
-        opened.map(Some)
+        result
     }
 
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()> {

@@ -64,10 +64,12 @@ pub struct CgroupLocation {
 pub trait CgroupDriver {
     /// Make the cgroup (mkdir, or a transient unit), move `pid` into it, apply `resources`.
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()>;
-    /// Where the kernel can start a process directly inside a cgroup (cgroup v2: clone3 with
-    /// CLONE_INTO_CGROUP), make and configure the cgroup before the init exists and return its
-    /// directory; the init is then born there and never migrated. None: use `create`.
-    fn prepare_for_clone(&self, _resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
+    /// Make and configure the cgroup ahead of `create` (which then only places the process),
+    /// so this work can overlap the init's namespace setup. Where the kernel can start a process
+    /// directly inside a cgroup (cgroup v2: clone3 with CLONE_INTO_CGROUP) it returns the
+    /// directory, and the init is born there and never migrated. A driver that needs the pid
+    /// to make anything (systemd) does nothing here.
+    fn prepare(&self, _resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
         Ok(None)
     }
     /// Move `pid` (an exec'd process) into the container's cgroup or a sub-cgroup of it.
@@ -95,7 +97,7 @@ pub fn plan(spec: &Spec, id: &str, systemd: bool) -> Result<CgroupLocation> {
     };
     let mounts = mode::mounts()?;
     if systemd {
-        return crate::systemd::location(cgroups_path, id, mounts.mode);
+        return systemd_location(cgroups_path, id, mounts.mode);
     }
     let own = path::parse_proc_cgroup(&files::read("/proc/self/cgroup".as_ref())?);
     cgroupfs_location(cgroups_path, id, mounts, &own)
@@ -132,8 +134,33 @@ pub fn cgroupfs_location(
 pub fn driver(loc: &CgroupLocation) -> Result<Box<dyn CgroupDriver>> {
     match loc.driver {
         DriverKind::Cgroupfs => Ok(Box::new(cgroupfs::CgroupfsDriver::new(loc.clone())?)),
-        DriverKind::Systemd => Ok(Box::new(crate::systemd::SystemdDriver::new(loc.clone())?)),
+        DriverKind::Systemd => systemd_driver(loc),
     }
+}
+
+#[cfg(feature = "systemd")]
+fn systemd_location(path: Option<&str>, id: &str, mode: CgroupMode) -> Result<CgroupLocation> {
+    crate::systemd::location(path, id, mode)
+}
+
+#[cfg(feature = "systemd")]
+fn systemd_driver(loc: &CgroupLocation) -> Result<Box<dyn CgroupDriver>> {
+    Ok(Box::new(crate::systemd::SystemdDriver::new(loc.clone())?))
+}
+
+/// Built without the `systemd` cargo feature: the driver does not exist in this binary.
+#[cfg(not(feature = "systemd"))]
+const NO_SYSTEMD: &str =
+    "systemd cgroup driver is not built in (shoji was built without the \"systemd\" feature)";
+
+#[cfg(not(feature = "systemd"))]
+fn systemd_location(_: Option<&str>, _: &str, _: CgroupMode) -> Result<CgroupLocation> {
+    anyhow::bail!(NO_SYSTEMD)
+}
+
+#[cfg(not(feature = "systemd"))]
+fn systemd_driver(_: &CgroupLocation) -> Result<Box<dyn CgroupDriver>> {
+    anyhow::bail!(NO_SYSTEMD)
 }
 
 pub mod cgroupfs;

@@ -71,7 +71,7 @@ pub fn document() -> Features {
                 // Both are written by the cgroupfs driver; rdma is not a resource shoji sets.
                 v1: true,
                 v2: true,
-                systemd: crate::systemd::BUILT_IN,
+                systemd: cfg!(feature = "systemd"),
                 systemd_user: false,
                 rdma: false,
             },

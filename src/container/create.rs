@@ -49,12 +49,16 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let ns = namespaces::plan(&v.spec);
     let mut guard = CreateGuard::default();
     let dir = guard.dir.insert(store.create(&opts.id)?);
-    let fifo = dir.fifo_path();
-    exec_fifo::make(&fifo)?;
-    let fifo_fd = exec_fifo::hold(&fifo)?;
+    let fifo_fd = exec_fifo::make(&dir.fifo_path())?;
     let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
-    let cgroup_dir = driver.prepare_for_clone(resources).context(CGROUP_ERROR)?;
+    // On cgroup v2 the init is cloned into its prepared cgroup, so that must exist first;
+    // elsewhere the cgroup is prepared while stage 1 builds the namespaces.
+    let v2 = location.mode == cgroups::CgroupMode::V2;
+    let cgroup_dir = match v2 {
+        true => driver.prepare(resources).context(CGROUP_ERROR)?,
+        false => None,
+    };
     let console = connect_console(&v, opts)?;
     let cfg = InitConfig {
         id: &opts.id,
@@ -65,11 +69,10 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
         fifo: fifo_fd.as_raw_fd(),
-        console: match &console {
-            Some(c) => Some(c.as_raw_fd()),
-            None if terminal(&v) => opts.local_console,
-            None => None,
-        },
+        console: console
+            .as_ref()
+            .map(|c| c.as_raw_fd())
+            .or(local_console(&v, opts)),
         preserve_fds: opts.preserve_fds,
         cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
         close_in_child: vec![dir.lock_fd()],
@@ -79,16 +82,18 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     drop(fifo_fd);
     guard.stage1 = Some(spawned.stage1);
     let chan = &spawned.channel;
+    if !v2 {
+        let driver = guard.cgroup.as_deref().expect("driver is held");
+        driver.prepare(resources).context(CGROUP_ERROR)?;
+    }
     let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
     tracing::debug!("init forked (pid {init}, born in its cgroup: {in_cgroup})");
     // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
     // container code runs outside the limits.
-    let driver = guard.cgroup.as_deref().expect("driver is held");
-    match (&cgroup_dir, in_cgroup) {
-        (Some(_), true) => {}
-        (Some(_), false) => driver.join(init, None).context(CGROUP_ERROR)?,
-        (None, _) => driver.create(init, resources).context(CGROUP_ERROR)?,
+    if !in_cgroup {
+        let driver = guard.cgroup.as_deref().expect("driver is held");
+        driver.create(init, resources).context(CGROUP_ERROR)?;
     }
     chan.send(&Msg::Done)?;
     let mut record = new_record(&opts.id, &v, init, location)?;
@@ -155,6 +160,11 @@ fn bring_up_init(
 /// runc's framing of a failure inside the container's processes.
 fn start_error(e: anyhow::Error) -> anyhow::Error {
     anyhow::anyhow!("unable to start container process: error during container init: {e:#}")
+}
+
+/// `run`'s own console socket, when the process wants a terminal.
+fn local_console(v: &ValidatedSpec, opts: &CreateOptions) -> Option<RawFd> {
+    opts.local_console.filter(|_| terminal(v))
 }
 
 fn terminal(v: &ValidatedSpec) -> bool {

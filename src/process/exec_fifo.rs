@@ -16,7 +16,9 @@ use anyhow::{Context, Result};
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 
-pub fn make(path: &Path) -> Result<()> {
+/// In the parent, before the init is forked: make the FIFO and open the fd the init inherits
+/// (the parent drops its copy once the init is forked).
+pub fn make(path: &Path) -> Result<OwnedFd> {
     nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o622))
         .with_context(|| format!("creating exec fifo {path:?}"))?;
     // mkfifo's mode is filtered by the umask; set it exactly.
@@ -26,11 +28,6 @@ pub fn make(path: &Path) -> Result<()> {
         Mode::from_bits_truncate(0o622),
         nix::sys::stat::FchmodatFlags::FollowSymlink,
     )?;
-    Ok(())
-}
-
-/// In the parent, before the init is forked (it inherits the fd; the parent drops its copy).
-pub fn hold(path: &Path) -> Result<OwnedFd> {
     let fd = open(path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
         .with_context(|| format!("opening exec fifo {path:?}"))?;
     // SAFETY: open returned a fresh fd that nothing else owns.

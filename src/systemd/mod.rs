@@ -29,9 +29,6 @@ pub mod unit;
 
 pub use unit::location;
 
-/// The systemd driver is part of every build (`features` reports it).
-pub const BUILT_IN: bool = true;
-
 use dbus::{Started, Systemd};
 
 /// How long systemd may take to start or stop a unit (runc waits as long).

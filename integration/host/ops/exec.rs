@@ -228,3 +228,31 @@ fn exec_cgroup_flag_joins_a_sub_cgroup() {
     // The guard's delete must remove the sub-cgroups with the container's.
     rt.cmd(&["kill", &c.id, "KILL"]).success();
 }
+
+#[test]
+fn exec_joins_a_user_namespace_first() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-exec-userns");
+    bundle.edit(|s| {
+        let ns = s["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.push(serde_json::json!({"type": "user"}));
+        let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        s["linux"]["uidMappings"] = map.clone();
+        s["linux"]["gidMappings"] = map;
+    });
+    let c = running(&rt, &bundle, "ops-exec-userns", "sleep 1000");
+    let pid = exec_sleep(&rt, &c.id, &[]);
+    for kind in ["user", "pid", "mnt", "net", "ipc", "uts"] {
+        assert_eq!(ns_link(pid, kind), ns_link(c.pid, kind), "{kind} namespace");
+    }
+    assert_ne!(
+        ns_link(pid, "user"),
+        ns_link(std::process::id() as i32, "user")
+    );
+    // Root inside is host uid 100000 outside, for the exec'd process as for the init.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert_eq!(uid.split_whitespace().nth(1), Some("100000"), "{uid}");
+    let out = rt.cmd(&["exec", &c.id, "id", "-u"]).success();
+    assert_eq!(out.stdout, "0\n", "{out}");
+}

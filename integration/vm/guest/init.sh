@@ -10,9 +10,11 @@ die() { echo "vm-init: $*"; poweroff -f; }
 for m in netfs 9pnet 9pnet_virtio 9p overlay virtio_blk; do
   insmod /lib/modules/$m.ko || die "insmod $m failed"
 done
-MODE=direct; MODS=
+MODE=direct; MODS=; REPO=
 for a in $(cat /proc/cmdline); do
-  case $a in shoji.mode=*) MODE=${a#*=};; shoji.modules=*) MODS=${a#*=};; esac
+  case $a in
+    shoji.mode=*) MODE=${a#*=};; shoji.modules=*) MODS=${a#*=};; shoji.repo=*) REPO=${a#*=};;
+  esac
 done
 O=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o $O,ro,cache=loose hostroot /lower || die "mounting the host root failed"
@@ -23,6 +25,9 @@ mkdir -p /newroot/share && mount -t 9p -o $O,cache=none share /newroot/share || 
 mkdir -p /newroot/lib/modules && mount --bind /newroot$MODS /newroot/lib/modules
 # A private /tmp before anything runs: systemd's tmpfiles must never see a shared one.
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+# A checkout under the host's /tmp (which that tmpfs hides) stays visible: the binaries under
+# test are built in it.
+case $REPO in /tmp/*) mkdir -p /newroot$REPO && mount --bind /lower$REPO /newroot$REPO;; esac
 # The host's fstab describes the host's disks, not the guest's.
 : > /newroot/etc/fstab
 if [ "$MODE" = systemd ]; then
