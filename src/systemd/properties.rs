@@ -127,7 +127,41 @@ pub fn resource_properties(r: &LinuxResources, v2: bool) -> Result<ResourcePrope
     if let Some(blkio) = r.block_io() {
         io_properties(blkio, v2, &mut out.properties);
     }
+    if let (Some(unified), true) = (r.unified(), v2) {
+        unified_properties(unified, &mut out.properties)?;
+    }
     Ok(out)
+}
+
+/// `unified` keys systemd has a property for (as runc maps them), so that a daemon-reload
+/// keeps what the files say. They win over the typed fields, as they do in the files.
+fn unified_properties(
+    unified: &std::collections::HashMap<String, String>,
+    props: &mut Vec<Property>,
+) -> Result<()> {
+    let mut keys: Vec<&String> = unified.keys().collect();
+    keys.sort();
+    for key in keys {
+        let name = match key.as_str() {
+            "memory.high" => "MemoryHigh",
+            "memory.low" => "MemoryLow",
+            "memory.min" => "MemoryMin",
+            "memory.max" => "MemoryMax",
+            "memory.swap.max" => "MemorySwapMax",
+            "pids.max" => "TasksMax",
+            "cpu.weight" => "CPUWeight",
+            _ => continue,
+        };
+        let value = match unified[key].trim() {
+            "max" => INFINITY,
+            n => n.parse().map_err(|_| {
+                anyhow::anyhow!("linux.resources.unified: {key} = {n:?} is not a number or \"max\"")
+            })?,
+        };
+        props.retain(|p| p.name != name);
+        props.push(prop(name, Value::U64(value)));
+    }
+    Ok(())
 }
 
 /// A spec limit of -1 means unlimited; systemd spells that as the `t` infinity.
@@ -495,6 +529,23 @@ mod tests {
             let want_period = (period != 0).then_some(Value::U64(period));
             assert_eq!(find(&props, "CPUQuotaPeriodUSec"), want_period.as_ref());
         }
+    }
+
+    #[test]
+    fn unified_keys_with_a_property() {
+        let r = resources(
+            r#"{"memory": {"limit": 1000}, "unified": {"memory.high": "209715200",
+                "memory.min": "max", "memory.max": "4096", "io.max": "8:0 rbps=1"}}"#,
+        );
+        let props = resource_properties(&r, true).unwrap().properties;
+        assert_eq!(find(&props, "MemoryHigh"), Some(&Value::U64(209715200)));
+        assert_eq!(find(&props, "MemoryMin"), Some(&Value::U64(INFINITY)));
+        assert_eq!(find(&props, "MemoryMax"), Some(&Value::U64(4096)));
+        assert_eq!(props.iter().filter(|p| p.name == "MemoryMax").count(), 1);
+        let v1 = resource_properties(&r, false).unwrap().properties;
+        assert!(find(&v1, "MemoryHigh").is_none());
+        let bad = resources(r#"{"unified": {"pids.max": "lots"}}"#);
+        assert!(resource_properties(&bad, true).is_err());
     }
 
     #[test]
