@@ -232,7 +232,14 @@ impl CgroupDriver for CgroupfsDriver {
             true => Ok(()),
             false => self.configure(resources),
         };
-        let result = configured.and_then(|()| self.join_all(pid, None));
+        let result = match configured.and_then(|()| self.join_all(pid, None)) {
+            // A directory made by `prepare` can vanish before the join (seen under a systemd
+            // tidying cgroups it does not own): make and configure it again, once.
+            Err(_) if self.dirs().all().any(|d| !d.is_dir()) => self
+                .configure(resources)
+                .and_then(|()| self.join_all(pid, None)),
+            other => other,
+        };
         if result.is_err() {
             // Leave nothing behind; the caller still owns (and kills) the child.
             let _ = self.destroy();
