@@ -75,7 +75,7 @@ pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
     }
     match started.relay {
         Some(master) => relay_until_exit(master, started.pid),
-        None => super::run::wait_for(started.pid),
+        None => crate::container::wait::wait_for(started.pid),
     }
 }
 

@@ -3,13 +3,11 @@
 use std::os::fd::AsRawFd;
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{kill, SigSet, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::create::CreateArgs;
 use super::GlobalArgs;
-use crate::container::{console_relay, create::create, delete::delete, start::start};
+use crate::container::{console_relay, create::create, delete::delete, start::start, wait};
 use crate::state::Store;
 
 #[derive(clap::Args, Debug)]
@@ -23,16 +21,6 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
 }
-
-const FORWARDED: [Signal; 7] = [
-    Signal::SIGINT,
-    Signal::SIGTERM,
-    Signal::SIGHUP,
-    Signal::SIGQUIT,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-    Signal::SIGWINCH,
-];
 
 pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
     let store = Store::new(&g.root)?;
@@ -67,13 +55,13 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
         return Ok(0);
     }
     // Blocked only now: the init was forked with the caller's mask and has not exec'd yet.
-    let set = forwarded_set();
+    let set = wait::signal_set();
     set.thread_block().context("blocking signals")?;
     let started = start(&store, &a.create.id);
     tracing::debug!("started");
     let code = match (started, master) {
         (Ok(()), Some(master)) => console_relay::relay_until_exit(master, init)?,
-        (Ok(()), None) => wait_forwarding(init, &set)?,
+        (Ok(()), None) => wait::wait_forwarding(init, &set)?,
         (Err(e), _) => {
             let _ = delete(&store, &a.create.id, true);
             return Err(e);
@@ -85,47 +73,4 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
         tracing::debug!("deleted");
     }
     Ok(code)
-}
-
-fn forwarded_set() -> SigSet {
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGCHLD);
-    FORWARDED.iter().for_each(|s| set.add(*s));
-    set
-}
-
-/// Wait for an already running process (of `exec`), forwarding signals; its exit status.
-pub fn wait_for(pid: Pid) -> Result<i32> {
-    let set = forwarded_set();
-    set.thread_block().context("blocking signals")?;
-    wait_forwarding(pid, &set)
-}
-
-fn wait_forwarding(init: Pid, set: &SigSet) -> Result<i32> {
-    loop {
-        // A SIGCHLD may have arrived before we block in wait: reap first.
-        if let Some(code) = reap(init)? {
-            return Ok(code);
-        }
-        let sig = set.wait().context("waiting for signals")?;
-        if sig != Signal::SIGCHLD {
-            let _ = kill(init, sig);
-        }
-    }
-}
-
-/// Reap every exited child; the init's status, if it was among them.
-fn reap(init: Pid) -> Result<Option<i32>> {
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) if pid == init => return Ok(Some(code)),
-            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == init => {
-                return Ok(Some(128 + sig as i32))
-            }
-            Ok(WaitStatus::StillAlive) => return Ok(None),
-            Ok(_) => continue,
-            Err(nix::errno::Errno::ECHILD) => return Ok(Some(0)),
-            Err(e) => return Err(e).context("waitpid"),
-        }
-    }
 }

@@ -8,13 +8,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use anyhow::{bail, Context, Result};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::socket::{
     recvmsg, socketpair, AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType,
 };
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg, Termios};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 /// (the runtime's end, the end the container's process inherits).
@@ -49,21 +48,9 @@ pub fn receive_master(ours: &OwnedFd) -> Result<OwnedFd> {
     bail!("the container's process sent no pty master")
 }
 
-const FORWARDED: [Signal; 6] = [
-    Signal::SIGINT,
-    Signal::SIGTERM,
-    Signal::SIGHUP,
-    Signal::SIGQUIT,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-];
-
 /// Relay between our stdio and `master` until `pid` exits; its exit status.
 pub fn relay_until_exit(master: OwnedFd, pid: Pid) -> Result<i32> {
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGCHLD);
-    set.add(Signal::SIGWINCH);
-    FORWARDED.iter().for_each(|s| set.add(*s));
+    let set = super::wait::signal_set();
     set.thread_block().context("blocking signals")?;
     let signals = SignalFd::new(&set).context("creating a signalfd")?;
     let stdin = std::io::stdin();
@@ -71,7 +58,7 @@ pub fn relay_until_exit(master: OwnedFd, pid: Pid) -> Result<i32> {
     copy_window_size(stdin.as_fd(), master.as_fd());
     let (mut stdin_open, mut master_open) = (true, true);
     loop {
-        if let Some(code) = reap(pid)? {
+        if let Some(code) = super::wait::reap(pid)? {
             if master_open {
                 drain(master.as_fd());
             }
@@ -147,20 +134,6 @@ fn drain(master: BorrowedFd) {
         let ready = poll(&mut fds, PollTimeout::ZERO).unwrap_or(0);
         if ready == 0 || !copy(master, std::io::stdout().as_fd()) {
             return;
-        }
-    }
-}
-
-/// Reap every exited child (we are a subreaper); `pid`'s status once it is among them.
-fn reap(pid: Pid) -> Result<Option<i32>> {
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(p, code)) if p == pid => return Ok(Some(code)),
-            Ok(WaitStatus::Signaled(p, sig, _)) if p == pid => return Ok(Some(128 + sig as i32)),
-            Ok(WaitStatus::StillAlive) => return Ok(None),
-            Ok(_) => {}
-            Err(nix::errno::Errno::ECHILD) => return Ok(Some(0)),
-            Err(e) => return Err(e).context("waitpid"),
         }
     }
 }

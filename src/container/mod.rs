@@ -15,3 +15,4 @@ pub mod pause;
 pub mod signal;
 pub mod start;
 pub mod update;
+pub mod wait;
