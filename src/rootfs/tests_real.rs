@@ -563,6 +563,21 @@ fn check_busybox(s: &Scenario) -> Check {
     Ok(())
 }
 
+/// What `prepare` says about the spec `json` (empty when it succeeds).
+fn prepare_error(json: &str, rootfs: &Path) -> Result<String, String> {
+    let spec: Spec = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let cfg = RootfsConfig {
+        spec: &spec,
+        rootfs,
+        no_pivot: false,
+        user_ns: false,
+        cgroup_ns: false,
+    };
+    Ok(prepare(&cfg)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| format!("{e:#}")))
+}
+
 /// Each bad spec fails in prepare with runc's wording, naming the mount.
 fn check_bad_input(rootfs: &Path) -> Check {
     let cases = [
@@ -598,17 +613,7 @@ fn check_bad_input(rootfs: &Path) -> Check {
     for (mount, want) in cases {
         let json =
             format!(r#"{{"ociVersion":"1.0.2","root":{{"path":"rootfs"}},"mounts":[{mount}]}}"#);
-        let spec: Spec = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-        let cfg = RootfsConfig {
-            spec: &spec,
-            rootfs,
-            no_pivot: false,
-            user_ns: false,
-            cgroup_ns: false,
-        };
-        let got = prepare(&cfg)
-            .map(|_| String::new())
-            .unwrap_or_else(|e| format!("{e:#}"));
+        let got = prepare_error(&json, rootfs)?;
         expect(
             got.contains(want),
             format!("for {mount}\n  got  {got:?}\n  want {want:?}"),
@@ -616,17 +621,7 @@ fn check_bad_input(rootfs: &Path) -> Check {
     }
     let json =
         r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"linux":{"rootfsPropagation":"bogus"}}"#;
-    let spec: Spec = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    let cfg = RootfsConfig {
-        spec: &spec,
-        rootfs,
-        no_pivot: false,
-        user_ns: false,
-        cgroup_ns: false,
-    };
-    let got = prepare(&cfg)
-        .map(|_| String::new())
-        .unwrap_or_else(|e| format!("{e:#}"));
+    let got = prepare_error(json, rootfs)?;
     expect(
         got == "rootfsPropagation=bogus is not supported",
         format!("propagation error {got:?}"),
