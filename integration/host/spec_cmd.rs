@@ -20,12 +20,7 @@ fn spec_writes_runcs_default() {
     assert_eq!(spec["process"]["args"], serde_json::json!(["sh"]));
     assert_eq!(spec["process"]["terminal"], true);
     assert_eq!(spec["root"]["path"], "rootfs");
-    let kinds: Vec<&str> = spec["linux"]["namespaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["type"].as_str().unwrap())
-        .collect();
+    let kinds = namespace_kinds(&spec);
     for kind in ["pid", "network", "ipc", "uts", "mount"] {
         assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
     }
@@ -39,13 +34,18 @@ fn spec_rootless_maps_the_caller() {
     let rt = Runtime::new();
     let dir = Scratch::new("spec-rootless");
     let spec = spec_in(&rt, dir.path(), &["--rootless"]);
-    let kinds: Vec<&str> = spec["linux"]["namespaces"]
+    let kinds = namespace_kinds(&spec);
+    assert!(kinds.contains(&"user"), "{kinds:?}");
+    assert_eq!(spec["linux"]["uidMappings"][0]["hostID"], 0);
+    assert_eq!(spec["linux"]["uidMappings"][0]["containerID"], 0);
+}
+
+/// The namespace types a generated config asks for.
+fn namespace_kinds(spec: &serde_json::Value) -> Vec<&str> {
+    spec["linux"]["namespaces"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| n["type"].as_str().unwrap())
-        .collect();
-    assert!(kinds.contains(&"user"), "{kinds:?}");
-    assert_eq!(spec["linux"]["uidMappings"][0]["hostID"], 0);
-    assert_eq!(spec["linux"]["uidMappings"][0]["containerID"], 0);
+        .collect()
 }
