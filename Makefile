@@ -1,13 +1,14 @@
 # shoji: build, test, demo and benchmark. Run as root on Linux (containers need it).
 #   make build   release binary at target/release/shoji
-#   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm
+#   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm,
+#                clients
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
 #   make bench   100 sequential `run`s with shoji, runc and crun side by side
 # A tier can be pointed at another runtime: `make tier-host SHOJI_RUNTIME=/usr/sbin/runc`.
 
 SHELL := /bin/bash
 CARGO ?= cargo
-TIERS := host systemd vm
+TIERS := host systemd vm clients
 SUMMARY := target/tier-summary.txt
 SHOJI := $(CURDIR)/target/release/shoji
 
