@@ -62,7 +62,7 @@ impl Env {
             let _ = fs::remove_dir_all(dir);
             fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir {dir:?}: {e}"));
         }
-        let image = image::build(&storage.join("image"));
+        let image = image::build(&storage.join("image"), image::IMAGE, &["sh"]);
         Env {
             storage,
             run_dir,

@@ -14,8 +14,8 @@ pub const IMAGE: &str = "localhost/bbox:latest";
 
 const BUSYBOX: &str = "/bin/busybox";
 
-/// Build the image under `dir` (created) and return the tar's path.
-pub fn build(dir: &Path) -> PathBuf {
+/// Build image `name`, whose default command is `cmd`, under `dir` (created); the tar's path.
+pub fn build(dir: &Path, name: &str, cmd: &[&str]) -> PathBuf {
     let rootfs = dir.join("rootfs");
     let layout = dir.join("layout");
     let blobs = layout.join("blobs/sha256");
@@ -33,7 +33,7 @@ pub fn build(dir: &Path) -> PathBuf {
 
     let config = json!({
         "architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
-        "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"], "WorkingDir": "/"},
+        "config": {"Cmd": cmd, "Env": ["PATH=/bin"], "WorkingDir": "/"},
         "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{layer_sha}")]},
     });
     let (config_sha, config_size) = add_blob(&blobs, &config);
@@ -51,12 +51,12 @@ pub fn build(dir: &Path) -> PathBuf {
         "mediaType": "application/vnd.oci.image.index.v1+json",
         "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
             "digest": format!("sha256:{manifest_sha}"), "size": manifest_size,
-            "annotations": {"io.containerd.image.name": IMAGE,
+            "annotations": {"io.containerd.image.name": name,
                             "org.opencontainers.image.ref.name": "latest"}}],
     });
     let docker_manifest = json!([{
         "Config": format!("blobs/sha256/{config_sha}"),
-        "RepoTags": [IMAGE],
+        "RepoTags": [name],
         "Layers": [format!("blobs/sha256/{layer_sha}")],
     }]);
     fs::write(
@@ -66,7 +66,7 @@ pub fn build(dir: &Path) -> PathBuf {
     .unwrap();
     fs::write(layout.join("index.json"), index.to_string()).unwrap();
     fs::write(layout.join("manifest.json"), docker_manifest.to_string()).unwrap();
-    let out = dir.join("bbox.tar");
+    let out = dir.join(format!("{}.tar", name.replace(['/', ':'], "_")));
     tar(
         &layout,
         &out,

@@ -1,4 +1,4 @@
-//! The clients tier: containerd (ctr), podman and docker — Debian's packages — each started
+//! The clients tier: containerd (ctr, and its CRI plugin), podman and docker — Debian's packages — each started
 //! inside the systemd sandbox (integration/sandbox) with shoji as their runtime by path, under
 //! the cgroupfs and the systemd driver, going through the checklist in `scenario`.
 //!
@@ -22,11 +22,14 @@ mod support;
 
 mod client;
 mod containerd;
+mod cri;
+mod cri_scenario;
 mod daemon;
 mod docker;
 mod env;
 mod image;
 mod observed;
+mod proto;
 mod scenario;
 
 use env::Driver;
@@ -107,12 +110,16 @@ fn in_sandbox(name: &str, body: impl FnOnce()) {
 fn exercise_showing_log(client: &dyn client::Client, tag: &str, daemon: &daemon::Daemon) {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| scenario::exercise(client, tag)));
     if let Err(panic) = result {
-        let log = daemon.log_text();
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        eprintln!("--- {:?}, last lines", daemon.log);
-        tail.iter().rev().for_each(|l| eprintln!("{l}"));
+        show_log_tail(daemon);
         std::panic::resume_unwind(panic);
     }
+}
+
+fn show_log_tail(daemon: &daemon::Daemon) {
+    let log = daemon.log_text();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+    eprintln!("--- {:?}, last lines", daemon.log);
+    tail.iter().rev().for_each(|l| eprintln!("{l}"));
 }
 
 fn docker(tag: &str, driver: Driver) {
@@ -131,6 +138,16 @@ fn ctr(tag: &str, driver: Driver) {
     let env = env::Env::new(tag);
     let containerd = containerd::Containerd::start(&env, driver);
     exercise_showing_log(&containerd, tag, &containerd.daemon);
+}
+
+fn cri(tag: &str, driver: Driver) {
+    let env = env::Env::new(tag);
+    let cri = cri::Cri::start(&env, driver);
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| cri_scenario::exercise(&cri, tag)));
+    if let Err(panic) = result {
+        show_log_tail(&cri.daemon);
+        std::panic::resume_unwind(panic);
+    }
 }
 
 #[test]
@@ -161,4 +178,14 @@ fn ctr_cgroupfs() {
 #[test]
 fn ctr_systemd() {
     in_sandbox("ctr_systemd", || ctr("ctr-sd", Driver::Systemd));
+}
+
+#[test]
+fn cri_cgroupfs() {
+    in_sandbox("cri_cgroupfs", || cri("cri-fs", Driver::Cgroupfs));
+}
+
+#[test]
+fn cri_systemd() {
+    in_sandbox("cri_systemd", || cri("cri-sd", Driver::Systemd));
 }
