@@ -31,10 +31,15 @@ impl Docker {
     /// dockerd with shoji as runtime `shoji`, no bridge or iptables (the sandbox has no
     /// network to give), overlay2 on the bound storage, the given cgroup driver.
     pub fn start(env: &Env, driver: Driver) -> Docker {
+        Docker::start_with(env, driver, "{}")
+    }
+
+    /// Like [`Docker::start`], with `daemon_json` as dockerd's configuration file.
+    pub fn start_with(env: &Env, driver: Driver, daemon_json: &str) -> Docker {
         let socket = format!("unix://{}/docker.sock", env.run_dir.display());
         let exec_root = env.run_dir.join("dx");
         let config = env.run_dir.join("daemon.json");
-        env.write_config(&config, "{}");
+        env.write_config(&config, daemon_json);
         let mut args: Vec<String> = vec![
             format!("--config-file={}", config.display()),
             format!("--data-root={}", env.storage.join("docker").display()),
@@ -69,23 +74,43 @@ impl Docker {
     }
 }
 
-/// podman with shoji by path (`--runtime`), its image loaded; podman has no daemon.
-pub fn podman(env: &Env, driver: Driver) -> Cli {
+/// How podman is told to use shoji.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PodmanRuntime {
+    /// `podman --runtime PATH`.
+    Flag,
+    /// `[engine] runtime = "shoji"` and its path in /etc/containers/containers.conf.
+    ContainersConf,
+}
+
+/// podman with shoji as its runtime, its image loaded; podman has no daemon.
+pub fn podman(env: &Env, driver: Driver, how: PodmanRuntime) -> Cli {
     let manager = match driver {
         Driver::Cgroupfs => "cgroupfs",
         Driver::Systemd => "systemd",
     };
+    let mut global = vec![
+        format!("--root={}", env.storage.join("podman").display()),
+        format!("--runroot={}", env.run_dir.join("prr").display()),
+        format!("--tmpdir={}", env.run_dir.join("ptmp").display()),
+        "--storage-driver=overlay".into(),
+        "--events-backend=file".into(),
+        format!("--cgroup-manager={manager}"),
+    ];
+    match how {
+        PodmanRuntime::Flag => global.push(format!("--runtime={}", env.shoji.display())),
+        PodmanRuntime::ContainersConf => {
+            let conf = format!(
+                "[engine]\nruntime = \"shoji\"\n[engine.runtimes]\nshoji = [\"{}\"]\n",
+                env.shoji.display()
+            );
+            let path = Path::new("/etc/containers/containers.conf");
+            env.write_system_config(path, &conf);
+        }
+    }
     let cli = Cli {
         program: "podman".into(),
-        global: vec![
-            format!("--root={}", env.storage.join("podman").display()),
-            format!("--runroot={}", env.run_dir.join("prr").display()),
-            format!("--tmpdir={}", env.run_dir.join("ptmp").display()),
-            "--storage-driver=overlay".into(),
-            "--events-backend=file".into(),
-            format!("--runtime={}", env.shoji.display()),
-            format!("--cgroup-manager={manager}"),
-        ],
+        global,
         run_opts: Vec::new(),
         driver,
         // podman gives the runtime no --root: its default, /run/<name> for runc, crun

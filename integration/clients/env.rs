@@ -5,8 +5,9 @@
 //! Both directories are removed on Drop, after the daemons (declared later, so dropped first).
 //!
 //! The support API for other sandbox tests that need a client configured a given way:
-//! [`Env::new`], [`Env::write_config`], [`run`] / [`Env::sh`], and the clients' own
-//! constructors (`Docker::start`, `podman`, `Containerd::start`).
+//! [`Env::new`], [`Env::write_config`] / [`Env::write_system_config`], [`run`] / [`Env::sh`],
+//! and the clients' own constructors (`Docker::start_with`, `podman`, `Containerd::start`,
+//! `Cri::start`).
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -75,6 +76,26 @@ impl Env {
     pub fn write_config(&self, path: &Path, text: &str) {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap_or_else(|e| panic!("writing {path:?}: {e}"));
+    }
+
+    /// Write a client's system-wide file (e.g. /etc/containers/containers.conf) seen by this
+    /// case only: its directory is first covered, in the case's private mount namespace, with a
+    /// tmpfs holding a copy of what was there (the sandbox's /etc is shared by every case).
+    pub fn write_system_config(&self, path: &Path, text: &str) {
+        let dir = path.parent().unwrap();
+        fs::create_dir_all(dir).unwrap();
+        let covered = procfs::mountinfo(std::process::id() as i32)
+            .iter()
+            .any(|m| m.mount_point == dir);
+        if !covered {
+            let copy = self.run_dir.join("etc-copy");
+            let _ = fs::remove_dir_all(&copy);
+            let (dir, copy) = (dir.display().to_string(), copy.display().to_string());
+            run("cp", &["-a", &dir, &copy]).ok();
+            run("mount", &["-t", "tmpfs", "case-etc", &dir]).ok();
+            run("cp", &["-a", &format!("{copy}/."), &dir]).ok();
+        }
+        self.write_config(path, text);
     }
 
     /// `sh -c script` inside the sandbox.

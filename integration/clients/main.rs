@@ -32,6 +32,7 @@ mod observed;
 mod proto;
 mod scenario;
 
+use docker::PodmanRuntime;
 use env::Driver;
 
 const CASE_ENV: &str = "SHOJI_CLIENTS_CASE";
@@ -128,9 +129,9 @@ fn docker(tag: &str, driver: Driver) {
     exercise_showing_log(&docker.cli, tag, &docker.daemon);
 }
 
-fn podman(tag: &str, driver: Driver) {
+fn podman(tag: &str, driver: Driver, how: docker::PodmanRuntime) {
     let env = env::Env::new(tag);
-    let podman = docker::podman(&env, driver);
+    let podman = docker::podman(&env, driver, how);
     scenario::exercise(&podman, tag);
 }
 
@@ -162,12 +163,17 @@ fn docker_systemd() {
 
 #[test]
 fn podman_cgroupfs() {
-    in_sandbox("podman_cgroupfs", || podman("pm-fs", Driver::Cgroupfs));
+    in_sandbox("podman_cgroupfs", || {
+        podman("pm-fs", Driver::Cgroupfs, PodmanRuntime::Flag)
+    });
 }
 
+/// shoji named in /etc/containers/containers.conf (this case's own copy) instead of a flag.
 #[test]
 fn podman_systemd() {
-    in_sandbox("podman_systemd", || podman("pm-sd", Driver::Systemd));
+    in_sandbox("podman_systemd", || {
+        podman("pm-sd", Driver::Systemd, PodmanRuntime::ContainersConf)
+    });
 }
 
 #[test]
