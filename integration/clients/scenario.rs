@@ -27,9 +27,13 @@ fn exit_code_passes_through(client: &dyn Client, tag: &str) {
 }
 
 fn terminal_is_a_pty(client: &dyn Client, tag: &str) {
-    let out = client.run_fg(&format!("{tag}-tty"), "tty; exit 7", true);
+    let name = format!("{tag}-tty");
+    let out = client.run_fg(&name, "tty; cat /proc/self/cgroup; exit 7", true);
     assert_eq!(out.code, 7, "{out:#?}");
     assert!(out.stdout.contains("/dev/pts/"), "{out:#?}");
+    let seen = Observed::new(&name, parse_cgroup_lines(&out.stdout));
+    seen.assert_placed(client.driver());
+    seen.assert_gone(client.driver());
 }
 
 /// Started detached with limits; the limits are read from the cgroup files.
