@@ -27,15 +27,38 @@ pub struct Docker {
     pub daemon: Daemon,
 }
 
+/// How dockerd is told about shoji.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DockerRuntime {
+    /// `dockerd --add-runtime shoji=PATH`.
+    Flag,
+    /// `"runtimes": {"shoji": {"path": PATH}}` in daemon.json.
+    DaemonJson,
+}
+
 impl Docker {
     /// dockerd with shoji as runtime `shoji`, no bridge or iptables (the sandbox has no
     /// network to give), overlay2 on the bound storage, the given cgroup driver.
-    pub fn start(env: &Env, driver: Driver) -> Docker {
-        Docker::start_with(env, driver, "{}")
+    pub fn start(env: &Env, driver: Driver, how: DockerRuntime) -> Docker {
+        let shoji = env.shoji.display();
+        match how {
+            DockerRuntime::Flag => {
+                let flag = format!("--add-runtime=shoji={shoji}");
+                Docker::launch(env, driver, "{}", flag)
+            }
+            DockerRuntime::DaemonJson => {
+                let json = format!(r#"{{"runtimes": {{"shoji": {{"path": "{shoji}"}}}}}}"#);
+                Docker::start_with(env, driver, &json)
+            }
+        }
     }
 
-    /// Like [`Docker::start`], with `daemon_json` as dockerd's configuration file.
+    /// dockerd with `daemon_json` as its configuration file, which must name runtime `shoji`.
     pub fn start_with(env: &Env, driver: Driver, daemon_json: &str) -> Docker {
+        Docker::launch(env, driver, daemon_json, String::new())
+    }
+
+    fn launch(env: &Env, driver: Driver, daemon_json: &str, runtime_flag: String) -> Docker {
         let socket = format!("unix://{}/docker.sock", env.run_dir.display());
         let exec_root = env.run_dir.join("dx");
         let config = env.run_dir.join("daemon.json");
@@ -51,8 +74,10 @@ impl Docker {
             "--ip6tables=false".into(),
             "--ip-masq=false".into(),
             "--storage-driver=overlay2".into(),
-            format!("--add-runtime=shoji={}", env.shoji.display()),
         ];
+        if !runtime_flag.is_empty() {
+            args.push(runtime_flag);
+        }
         if driver == Driver::Systemd {
             args.push("--exec-opt=native.cgroupdriver=systemd".into());
         }

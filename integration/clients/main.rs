@@ -7,9 +7,24 @@
 //! there with SHOJI_CLIENTS_CASE naming the test. Storage (image layers, container rootfs) is on
 //! a directory of the real filesystem bound into the sandbox, removed when the binary exits.
 //!
-//! For other sandbox tests with a client configured a given way, the support API is `env`
-//! ([`env::Env::new`], `write_config`, `sh`, [`env::run`]) and the clients' constructors
-//! ([`docker::Docker::start`], [`docker::podman`], [`containerd::Containerd::start`]).
+//! For other sandbox tests with a client configured a given way, the support API is
+//! [`in_sandbox`], `env` ([`env::Env::new`], `write_config`, `write_system_config`, `sh`,
+//! [`env::run`]) and the clients' constructors ([`docker::Docker::start_with`],
+//! [`docker::podman`], [`containerd::Containerd::start`], [`cri::Cri::start`]). A new case:
+//!
+//! ```text
+//! #[test]
+//! fn docker_with_shoji_as_default() {
+//!     in_sandbox("docker_with_shoji_as_default", || {
+//!         let env = env::Env::new("dk-x"); // storage, run dir, image; removed on drop
+//!         let path = env.shoji.display();
+//!         let json = format!(r#"{{"default-runtime": "shoji",
+//!                                 "runtimes": {{"shoji": {{"path": "{path}"}}}}}}"#);
+//!         let docker = docker::Docker::start_with(&env, Driver::Systemd, &json);
+//!         let out = env.sh("shoji check"); // any command, inside the sandbox
+//!     });
+//! }
+//! ```
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
@@ -32,7 +47,7 @@ mod observed;
 mod proto;
 mod scenario;
 
-use docker::PodmanRuntime;
+use docker::{DockerRuntime, PodmanRuntime};
 use env::Driver;
 
 const CASE_ENV: &str = "SHOJI_CLIENTS_CASE";
@@ -123,9 +138,9 @@ fn show_log_tail(daemon: &daemon::Daemon) {
     tail.iter().rev().for_each(|l| eprintln!("{l}"));
 }
 
-fn docker(tag: &str, driver: Driver) {
+fn docker(tag: &str, driver: Driver, how: DockerRuntime) {
     let env = env::Env::new(tag);
-    let docker = docker::Docker::start(&env, driver);
+    let docker = docker::Docker::start(&env, driver, how);
     exercise_showing_log(&docker.cli, tag, &docker.daemon);
 }
 
@@ -153,12 +168,17 @@ fn cri(tag: &str, driver: Driver) {
 
 #[test]
 fn docker_cgroupfs() {
-    in_sandbox("docker_cgroupfs", || docker("dk-fs", Driver::Cgroupfs));
+    in_sandbox("docker_cgroupfs", || {
+        docker("dk-fs", Driver::Cgroupfs, DockerRuntime::Flag)
+    });
 }
 
+/// shoji named in daemon.json's "runtimes" instead of `--add-runtime`.
 #[test]
 fn docker_systemd() {
-    in_sandbox("docker_systemd", || docker("dk-sd", Driver::Systemd));
+    in_sandbox("docker_systemd", || {
+        docker("dk-sd", Driver::Systemd, DockerRuntime::DaemonJson)
+    });
 }
 
 #[test]
