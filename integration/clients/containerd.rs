@@ -49,9 +49,11 @@ impl Containerd {
         run("ctr", &all)
     }
 
-    /// `ctr run` options that put shoji (and the cgroup driver) in charge of container `id`.
+    /// `ctr run` options that put shoji (and the cgroup driver) in charge of container `id`,
+    /// with containerd's default seccomp profile (ctr's `--seccomp`; without it ctr sends none).
     fn runtime_args(&self, id: &str) -> Vec<String> {
         let mut args = vec![
+            "--seccomp".to_string(),
             format!("--runc-binary={}", self.shoji),
             format!("--runc-root={}", self.run_dir.join("runc").display()),
         ];
@@ -94,6 +96,13 @@ pub fn config_toml(env: &Env, address: &str) -> String {
     )
 }
 
+/// ctr 1.6 exits as soon as a process's exit status arrives, sometimes before the last of
+/// its output was copied (seen with runc as with shoji, with and without a terminal): the
+/// script lingers a second after its output, keeping its exit code.
+fn linger(script: &str) -> String {
+    format!("trap 'sleep 1' EXIT; {script}")
+}
+
 impl Client for Containerd {
     fn driver(&self) -> Driver {
         self.driver
@@ -114,7 +123,7 @@ impl Client for Containerd {
             name.into(),
             "sh".into(),
             "-c".into(),
-            script.into(),
+            linger(script),
         ]);
         if !tty {
             return self.ctr(&args);
@@ -151,7 +160,7 @@ impl Client for Containerd {
         if tty {
             args.push("--tty".into());
         }
-        args.extend([id.into(), "sh".into(), "-c".into(), script.into()]);
+        args.extend([id.into(), "sh".into(), "-c".into(), linger(script)]);
         if !tty {
             return self.ctr(&args);
         }

@@ -50,7 +50,9 @@ fn long_running(client: &dyn Client, tag: &str) {
 
     let out = client.exec(&id, "echo exec-out; cat /proc/self/cgroup; exit 4", false);
     assert_eq!(out.code, 4, "{out:#?}");
+    assert!(out.stdout.contains("exec-out"), "{out:#?}");
     let exec_cgroups = parse_cgroup_lines(&out.stdout);
+    assert!(!exec_cgroups.is_empty(), "{out:#?}");
     let exec_memory = Observed::new("exec", exec_cgroups)
         .memory_path()
         .to_string();
