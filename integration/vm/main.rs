@@ -55,4 +55,5 @@ vm_cases! {
     Systemd systemd_delete => "delete.sh" (120);
     Systemd systemd_refusals => "refusals.sh" (120);
     Systemd systemd_update => "update.sh" (120);
+    Systemd systemd_daemon_reload => "daemon_reload.sh" (180);
 }
