@@ -116,10 +116,11 @@ pub fn properties(rules: &[LinuxDeviceCgroup], groups: &DeviceGroups) -> DeviceP
     out
 }
 
-/// Replay the rules in order over the kernel's starting point for a new cgroup (allow all).
+/// Replay the rules in order, from deny-all: where the files start too (v1 writes `a` to
+/// devices.deny first, the v2 filter denies what no rule allows), and runc's emulator.
 fn replay(rules: &[LinuxDeviceCgroup]) -> Policy {
     let mut policy = Policy {
-        default_allow: true,
+        default_allow: false,
         exceptions: Vec::new(),
     };
     for rule in rules {
@@ -274,18 +275,21 @@ mod tests {
                 ],
                 0,
             ),
-            ("[]", "auto", &[], 0),
+            // Nothing allowed: the files deny everything, and so does the unit.
+            ("[]", "strict", &[], 0),
             (r#"[{"allow": true, "access": "rwm"}]"#, "auto", &[], 0),
             // A deny list systemd cannot express: fail closed, the files hold the truth.
             (
-                r#"[{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]"#,
+                r#"[{"allow": true, "access": "rwm"},
+                    {"allow": false, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]"#,
                 "strict",
                 &[],
                 1,
             ),
             // A deny list emptied again is allow-all.
             (
-                r#"[{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+                r#"[{"allow": true, "type": "a"},
+                    {"allow": false, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
                     {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]"#,
                 "auto",
                 &[],
@@ -330,25 +334,28 @@ mod tests {
         }
     }
 
-    /// What a container with containerd's usual "deny all" gets: the default devices, the
-    /// pty slaves by their /proc/devices name, so `exec -t` survives a daemon-reload.
+    /// What a container with containerd's usual "deny all", or with no rules at all, gets: the
+    /// default devices, the pty slaves by their /proc/devices name, so `exec -t` survives a
+    /// daemon-reload, and nothing else (the files start from deny-all too).
     #[test]
     fn default_devices_are_allowed_by_the_unit() {
-        let spec = rules(r#"[{"allow": false, "access": "rwm"}]"#);
-        let (policy, allow, warnings) = translate(&effective_rules(&spec));
-        assert_eq!((policy.as_str(), warnings), ("strict", 0));
-        for want in [
-            ("char-*", "m"),
-            ("block-*", "m"),
-            ("/dev/char/1:3", "rwm"),
-            ("/dev/char/5:2", "rwm"),
-            ("char-pts", "rwm"),
-            ("/dev/char/10:200", "rwm"),
-        ] {
-            assert!(
-                allow.contains(&(want.0.into(), want.1.into())),
-                "{want:?} in {allow:?}"
-            );
+        for spec in ["[]", r#"[{"allow": false, "access": "rwm"}]"#] {
+            let (policy, allow, warnings) = translate(&effective_rules(&rules(spec)));
+            assert_eq!((policy.as_str(), warnings), ("strict", 0), "{spec}");
+            for want in [
+                ("char-*", "m"),
+                ("block-*", "m"),
+                ("/dev/char/1:3", "rwm"),
+                ("/dev/char/5:2", "rwm"),
+                ("char-pts", "rwm"),
+                ("/dev/char/10:200", "rwm"),
+            ] {
+                assert!(
+                    allow.contains(&(want.0.into(), want.1.into())),
+                    "{want:?} in {allow:?}"
+                );
+            }
+            assert_eq!(allow.len(), 11, "{allow:?}");
         }
     }
 
