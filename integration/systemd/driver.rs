@@ -197,6 +197,51 @@ fn live_unit_with_the_same_name_is_joined() {
     });
 }
 
+/// A unit of the same name that failed (left by a crashed container) is reset and replaced.
+#[test]
+fn failed_unit_with_the_same_name_is_replaced() {
+    in_sandbox("driver::failed_unit_with_the_same_name_is_replaced", || {
+        let (unit, cgroup) = (
+            "shoji-test-failed.scope",
+            "/system.slice/shoji-test-failed.scope",
+        );
+        // systemd stops a scope past its RuntimeMaxSec= with result "timeout": failed, loaded.
+        let status = Command::new("systemd-run")
+            .args([
+                "--unit",
+                unit,
+                "--scope",
+                "-p",
+                "RuntimeMaxSec=1",
+                "sleep",
+                "100",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("systemd-run");
+        assert!(!status.success(), "the scope's sleep was killed");
+        let failed = || systemctl_show(unit, "ActiveState").contains("ActiveState=failed");
+        assert!(
+            crate::support::procfs::wait_until(failed),
+            "{}",
+            systemctl_show(unit, "ActiveState,Result")
+        );
+        let s = Scoped {
+            child: sleeper(),
+            driver: driver("system.slice:shoji-test:failed", "failed"),
+        };
+        s.driver
+            .create(Pid::from_raw(s.child.id() as i32), None)
+            .unwrap();
+        let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+        assert_eq!(procs, s.child.id().to_string());
+        assert_shows(unit, &["ActiveState=active", "Delegate=yes"]);
+        s.driver.destroy().unwrap();
+        assert_gone(unit, cgroup);
+    });
+}
+
 #[test]
 fn failed_create_leaves_no_unit() {
     in_sandbox("driver::failed_create_leaves_no_unit", || {

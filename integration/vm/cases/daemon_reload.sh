@@ -30,7 +30,8 @@ reload_keeps() {
 
 devices_work() {
   local probe='exec 3<>/dev/ptmx && echo ptmx-ok; head -c 4 /dev/zero | wc -c; echo x > /dev/null && echo null-ok; echo x > /dev/kmsg || echo kmsg-denied'
-  shoji exec $id sh -c "$probe" > "$ART/probe-$1" 2>&1
+  shoji exec $id sh -c "$probe" > "$ART/probe-$1" 2>&1 ||
+    fail "exec failed: $(tr '\n' ' ' < "$ART/probe-$1")"
   for want in ptmx-ok ' *4' null-ok kmsg-denied 'sh: .*Operation not permitted'; do
     expect_grep "$ART/probe-$1" "^$want"
   done
