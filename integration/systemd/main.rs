@@ -13,6 +13,7 @@ mod support;
 mod bench;
 mod driver;
 mod operations;
+mod reload;
 mod runtime;
 
 /// Held (in the outer process, around `in_sandbox`) by the tests that use or assert on the
