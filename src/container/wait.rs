@@ -17,6 +17,12 @@ pub const FORWARDED: [Signal; 6] = [
     Signal::SIGUSR2,
 ];
 
+/// How long a wait for signals lasts before the child is reaped again.
+const REAP_POLL: libc::timespec = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 100_000_000,
+};
+
 /// SIGCHLD, the forwarded signals and SIGWINCH, for a caller to block before it waits.
 pub fn signal_set() -> SigSet {
     let mut set = SigSet::empty();
@@ -40,11 +46,27 @@ pub fn wait_forwarding(pid: Pid, set: &SigSet) -> Result<i32> {
         if let Some(code) = reap(pid)? {
             return Ok(code);
         }
-        let sig = set.wait().context("waiting for signals")?;
-        if sig != Signal::SIGCHLD {
-            let _ = kill(pid, sig);
+        match next_signal(set)? {
+            Some(Signal::SIGCHLD) | None => {}
+            Some(sig) => {
+                let _ = kill(pid, sig);
+            }
         }
     }
+}
+
+/// The next signal of `set`, or None after REAP_POLL: a SIGCHLD taken by a thread that does
+/// not block it (a library's) is lost to this wait, and reaping again finds the exit anyway.
+fn next_signal(set: &SigSet) -> Result<Option<Signal>> {
+    // SAFETY: a valid set and timeout; no siginfo is asked for.
+    let n = unsafe { libc::sigtimedwait(set.as_ref(), std::ptr::null_mut(), &REAP_POLL) };
+    if n < 0 {
+        return match nix::errno::Errno::last() {
+            nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR => Ok(None),
+            e => Err(e).context("waiting for signals"),
+        };
+    }
+    Ok(Some(Signal::try_from(n).context("waiting for signals")?))
 }
 
 /// Reap every exited child; `pid`'s status, if it was among them.
