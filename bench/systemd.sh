@@ -2,6 +2,8 @@
 # Issue 3's speed figure: 100 sequential `run`s of /bin/true in the systemd sandbox with
 # shoji --systemd-cgroup, runc --systemd-cgroup and shoji's cgroupfs driver, with the ratios.
 #   bash bench/systemd.sh [path/to/shoji]     (root; the default is the release build)
+# SHOJI_BENCH_BASELINE=path/to/other/shoji adds that binary's systemd figure to the same
+# rounds, for an A/B of a change.
 # The sandbox is the systemd test binary's own (integration/sandbox), built in release.
 set -eu
 cd "$(dirname "$0")/.."

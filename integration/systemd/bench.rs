@@ -95,11 +95,19 @@ fn lifecycle_bench() {
         let shoji = std::env::var_os("SHOJI_BENCH_BINARY")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")));
-        let mut figures = [
+        let mut figures = vec![
             Figure::new("shoji --systemd-cgroup", shoji.clone(), true),
             Figure::new("runc --systemd-cgroup", PathBuf::from(RUNC), true),
             Figure::new("shoji (cgroupfs)", shoji, false),
         ];
+        // An A/B of a change: the same figure for another shoji binary, in the same rounds.
+        if let Some(baseline) = std::env::var_os("SHOJI_BENCH_BASELINE") {
+            figures.push(Figure::new(
+                "baseline --systemd-cgroup",
+                baseline.into(),
+                true,
+            ));
+        }
         // Interleaved, so that load from other work on the machine spreads over all three. A
         // failed run is not timed; it is reported, and fails the bench, after the figures.
         let mut failures = Vec::new();
@@ -122,8 +130,8 @@ fn lifecycle_bench() {
                 f.median() * 1000.0
             );
         }
-        let [sd, runc, fs] = &figures;
-        for f in [sd, runc, fs].iter().filter(|f| f.runs.len() < RUNS) {
+        let [sd, runc, fs] = [&figures[0], &figures[1], &figures[2]];
+        for f in figures.iter().filter(|f| f.runs.len() < RUNS) {
             println!(
                 "bench:   {}: {} of {RUNS} runs failed (not timed)",
                 f.label,
@@ -140,6 +148,13 @@ fn lifecycle_bench() {
             sd.mean() / runc.mean(),
             sd.median() / runc.median()
         );
+        if let Some(base) = figures.get(3) {
+            println!(
+                "bench:   shoji systemd / baseline       = {:.2} by mean, {:.2} by median",
+                sd.mean() / base.mean(),
+                sd.median() / base.median()
+            );
+        }
         assert!(failures.is_empty(), "failed runs:\n{}", failures.join("\n"));
     });
 }
