@@ -5,7 +5,7 @@
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
 #   make bench   issue 11's figures with their targets, shoji beside runc and crun: host (run,
 #                floor, grace period, exec, 16 parallel loops, RSS, size), systemd sandbox,
-#                cgroup v2 VM (direct and systemd modes)
+#                cgroup v2 VM (direct and systemd modes), 20 `ctr run --rm` under containerd
 # A tier can be pointed at another runtime: `make tier-host SHOJI_RUNTIME=/usr/sbin/runc`.
 
 SHELL := /bin/bash
@@ -69,3 +69,4 @@ bench: build
 	bash bench/host.sh $(SHOJI)
 	bash bench/systemd.sh $(SHOJI)
 	bash bench/vm.sh $(SHOJI)
+	bash bench/clients.sh $(SHOJI)

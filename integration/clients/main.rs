@@ -35,6 +35,7 @@ mod sandbox;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bench;
 mod client;
 mod containerd;
 mod cri;
@@ -108,7 +109,13 @@ fn in_sandbox(name: &str, body: impl FnOnce()) {
         .command("unshare")
         .args(["--mount", "--propagation", "private", "--"])
         .arg(&exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CASE_ENV, name)
         .env(env::STORAGE_ENV, storage_base())
         .output()
@@ -120,6 +127,8 @@ fn in_sandbox(name: &str, body: impl FnOnce()) {
         "case {name} inside the sandbox: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         out.status
     );
+    // Shown with --nocapture (the bench's figures), captured by libtest otherwise.
+    print!("{stdout}");
 }
 
 /// Run the checklist; on failure, show the end of the daemon's log first.
