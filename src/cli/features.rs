@@ -26,7 +26,7 @@ struct Linux {
     namespaces: Vec<&'static str>,
     capabilities: Vec<String>,
     cgroup: Cgroup,
-    seccomp: Enabled,
+    seccomp: crate::security::seccomp::Features,
     apparmor: Enabled,
     selinux: Enabled,
     intel_rdt: Enabled,
@@ -75,8 +75,8 @@ pub fn document() -> Features {
                 systemd_user: false,
                 rdma: false,
             },
-            // No seccomp, LSM, RDT or id-mapped mount support is built yet.
-            seccomp: NO,
+            seccomp: crate::security::seccomp::features(),
+            // No LSM, RDT or id-mapped mount support is built yet.
             apparmor: NO,
             selinux: NO,
             intel_rdt: NO,

@@ -13,6 +13,7 @@ use crate::namespaces;
 use crate::process::spawn::spawn_init;
 use crate::process::sync::{Channel, Msg};
 use crate::process::{exec_fifo, InitConfig};
+use crate::security::seccomp;
 use crate::spec::{self, ValidatedSpec};
 use crate::state::{pid_start_time, ContainerDir, Record, Status, Store};
 
@@ -44,6 +45,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let _warmup = cgroups::warmup::start();
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
     crate::rootfs::validate(&v.spec, opts.no_pivot)?;
+    let seccomp = seccomp::for_spec(&v.spec)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
@@ -75,6 +77,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
             .or(local_console(&v, opts)),
         preserve_fds: opts.preserve_fds,
         cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
+        seccomp: seccomp.as_ref(),
         close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_init(&cfg)?;
@@ -98,7 +101,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     chan.send(&Msg::Done)?;
     let mut record = new_record(&opts.id, &v, init, location)?;
     run_create_hooks(chan, &v, &record)?;
-    chan.expect(&Msg::Ready).map_err(start_error)?;
+    await_ready(chan, &record, seccomp.as_ref()).map_err(start_error)?;
     tracing::debug!("init is ready and waits on the exec fifo");
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
     commit(guard, record, opts.pid_file.as_deref())
@@ -129,6 +132,25 @@ fn run_create_hooks(chan: &Channel, v: &ValidatedSpec, record: &Record) -> Resul
     hooks::run(v.spec.hooks(), Kind::Prestart, &created)?;
     hooks::run(v.spec.hooks(), Kind::CreateRuntime, &created)?;
     chan.send(&Msg::State(created))
+}
+
+/// The init says Ready once it waits on the exec FIFO. A seccomp listener it sends before
+/// goes to the agent at once: the container's process cannot run before the agent has it.
+fn await_ready(chan: &Channel, record: &Record, filter: Option<&seccomp::Program>) -> Result<()> {
+    loop {
+        match chan.recv_with_fd()? {
+            (Msg::Ready, _) => return Ok(()),
+            (Msg::SeccompListener, Some(fd)) => {
+                let listener = filter.and_then(|p| p.listener.as_ref());
+                let listener = listener.context("sync: a seccomp listener nobody asked for")?;
+                let state = serde_json::to_value(record.view_with(Status::Created))?;
+                let state = seccomp::agent_state(state, true);
+                seccomp::notify::hand_over(listener, fd, record.init_pid, &state)?;
+            }
+            (Msg::Error(e), _) => anyhow::bail!(e),
+            (other, _) => anyhow::bail!("sync: expected Ready, got {other:?}"),
+        }
+    }
 }
 
 /// Stage 1's part: id maps for a new user namespace, the init's pid (and whether it was born

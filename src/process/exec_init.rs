@@ -20,6 +20,8 @@ pub struct ExecConfig<'a> {
     pub init_pid: i32,
     pub console: Option<RawFd>,
     pub preserve_fds: u32,
+    /// The container's seccomp profile, compiled by the parent.
+    pub seccomp: Option<&'a crate::security::seccomp::Program>,
 }
 
 /// The kinds to join, in setns order; those equal to ours are skipped (nothing to enter).
@@ -66,7 +68,7 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
     match unsafe { fork() }.context("forking exec process")? {
         ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw(), false)),
         ForkResult::Child => {
-            let err = match stage2(cfg) {
+            let err = match stage2(cfg, chan) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -77,7 +79,7 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
     }
 }
 
-fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {
+fn stage2(cfg: &ExecConfig, chan: &Channel) -> Result<std::convert::Infallible> {
     let process = cfg.process;
     // Its own session, as runc's exec processes: a signal for the caller's terminal session
     // must not reach into the container. setup_pty makes the session itself.
@@ -93,7 +95,8 @@ fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {
             .map(|b| (b.height() as u16, b.width() as u16));
         crate::terminal::setup_pty(sock, size)?;
     }
-    let target = attrs::apply(process)?;
+    // Before the seccomp filter: one syscall fewer that the profile must allow.
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
+    let target = attrs::apply(process, cfg.seccomp, chan)?;
     target.exec()
 }

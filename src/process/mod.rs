@@ -40,6 +40,8 @@ pub struct InitConfig<'a> {
     pub preserve_fds: u32,
     /// The container's cgroup v2 directory, when the driver prepared it for clone3.
     pub cgroup_dir: Option<RawFd>,
+    /// `linux.seccomp`, compiled by the parent; the init installs it.
+    pub seccomp: Option<&'a crate::security::seccomp::Program>,
     /// Parent fds the children must close at once (the state lock).
     pub close_in_child: Vec<RawFd>,
 }

@@ -1,9 +1,13 @@
 //! Typed messages between the runtime parent and the container's processes, over a
 //! SOCK_SEQPACKET socketpair (one message per datagram, so no framing is needed).
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use anyhow::{bail, Context, Result};
-use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{
+    recvmsg, send, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned,
+    MsgFlags, SockFlag, SockType,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -21,6 +25,8 @@ pub enum Msg {
     RunHooks,
     /// Parent → init: the state hooks see (createContainer, startContainer).
     State(String),
+    /// Child → parent, with the fd in SCM_RIGHTS: the seccomp notify listener, for the agent.
+    SeccompListener,
     /// Init → parent: everything is set up; the init now waits on the exec FIFO (or execs).
     Ready,
     /// Child → parent: setup failed.
@@ -50,14 +56,53 @@ impl Channel {
         Ok(())
     }
 
+    /// `msg` with `fd` attached (SCM_RIGHTS); the receiver gets its own copy.
+    pub fn send_fd(&self, msg: &Msg, fd: RawFd) -> Result<()> {
+        let data = serde_json::to_vec(msg)?;
+        let fds = [fd];
+        sendmsg::<()>(
+            self.fd.as_raw_fd(),
+            &[IoSlice::new(&data)],
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        )
+        .context("sync send with fd")?;
+        Ok(())
+    }
+
     /// The next message; an EOF means the peer died before saying why.
     pub fn recv(&self) -> Result<Msg> {
+        Ok(self.recv_with_fd()?.0)
+    }
+
+    /// The next message and the fd that came with it, if any.
+    pub fn recv_with_fd(&self) -> Result<(Msg, Option<OwnedFd>)> {
         let mut buf = vec![0u8; 64 * 1024];
-        let n = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()).context("sync recv")?;
+        let mut cmsg = nix::cmsg_space!(RawFd);
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let got = recvmsg::<()>(
+            self.fd.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .context("sync recv")?;
+        let mut fd = None;
+        for c in got.cmsgs().context("sync recv")? {
+            if let ControlMessageOwned::ScmRights(fds) = c {
+                // SAFETY: SCM_RIGHTS hands us new fds that nothing else owns.
+                fd = fds.first().map(|&f| unsafe { OwnedFd::from_raw_fd(f) });
+            }
+        }
+        let n = got.bytes;
         if n == 0 {
             bail!("container init exited before it was ready");
         }
-        serde_json::from_slice(&buf[..n]).context("sync message")
+        Ok((
+            serde_json::from_slice(&buf[..n]).context("sync message")?,
+            fd,
+        ))
     }
 
     /// Receive and fail on anything but `want`; a child's Error becomes this error.
