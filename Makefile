@@ -2,7 +2,7 @@
 #   make build   release binary at target/release/shoji
 #   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
-#   make bench   100 sequential `run`s with shoji, runc and crun side by side
+#   make bench   100 sequential `run`s with shoji, runc and crun side by side; seccomp's cost
 # A tier can be pointed at another runtime: `make tier-host SHOJI_RUNTIME=/usr/sbin/runc`.
 
 SHELL := /bin/bash
@@ -64,4 +64,5 @@ demo: build
 
 bench: build
 	bash bench/host.sh $(SHOJI)
+	bash bench/seccomp.sh $(SHOJI)
 	@if [ -f bench/systemd.sh ]; then bash bench/systemd.sh $(SHOJI); else echo "bench/systemd.sh not present"; fi
