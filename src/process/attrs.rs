@@ -48,6 +48,7 @@ pub fn apply(
     let cwd = process.cwd();
     std::fs::create_dir_all(cwd).ok();
     nix::unistd::chdir(cwd).with_context(|| format!("chdir to cwd {cwd:?} set in config.json"))?;
+    verify_cwd_in_root(cwd)?;
     let nnp = process.no_new_privileges().unwrap_or(false);
     if !nnp {
         if let Some(f) = filter {
@@ -80,6 +81,18 @@ fn install_filter(filter: &seccomp::Program, chan: &Channel) -> Result<()> {
         chan.send_fd(&Msg::SeccompListener, listener.as_raw_fd())?;
     }
     Ok(())
+}
+
+/// The kernel's getcwd names a directory outside this process's root "(unreachable)/…"
+/// (glibc turns that into ENOENT): a cwd that resolved through a leaked fd or a /proc link to
+/// a host directory is caught here, before the container process could use it.
+fn verify_cwd_in_root(cwd: &Path) -> Result<()> {
+    match nix::unistd::getcwd() {
+        Ok(dir) if dir.is_absolute() => Ok(()),
+        _ => bail!(
+            "cwd {cwd:?} set in config.json is outside the container's root (possible container breakout)"
+        ),
+    }
 }
 
 fn target(process: &Process) -> Result<ExecTarget> {
