@@ -10,10 +10,10 @@
 //!
 //! ```text
 //! arch == X86_64? → x86_64   arch == I386? → i386   else RET bad-arch
-//! x86_64: nr & X32 bit? → x32 (or bad-arch)   [nr > highest? RET ENOSYS]   binary search on nr
-//! x32, i386: [nr > highest? RET ENOSYS]   binary search on nr
+//! x86_64, x32, i386: a binary search over ranges of numbers with one answer each (the
+//!   default, a syscall's action, ENOSYS above the highest named; for x86_64 from the x32 bit
+//!   up: the x32 rules or bad-arch), ending in a RET or a goto to a syscall's block
 //! per-syscall blocks: rule, RET action, rule, RET action, …, RET otherwise/default
-//! shared RET per action
 //! ```
 use std::collections::BTreeMap;
 
@@ -28,7 +28,6 @@ use super::profile::{ret, ArchPolicy, Policy, SyscallPolicy, BAD_ARCH};
 const LD_W_ABS: u16 = 0x20;
 const JMP_JA: u16 = 0x05;
 const JMP_JEQ_K: u16 = 0x15;
-const JMP_JGT_K: u16 = 0x25;
 const JMP_JGE_K: u16 = 0x35;
 const RET_K: u16 = 0x06;
 /// `struct seccomp_data` offsets.
@@ -36,47 +35,44 @@ const NR: u32 = 0;
 const ARCH: u32 = 4;
 /// BPF_MAXINSNS: the kernel refuses longer programs.
 const MAX_LEN: usize = 4096;
-/// Up to this many numbers are compared one by one rather than split further.
-const LEAF: usize = 4;
 
 pub fn assemble(p: &Policy) -> Result<BpfProgram> {
     let mut a = Asm::default();
     let by_arch: BTreeMap<Arch, &ArchPolicy> = p.archs.iter().map(|ap| (ap.arch, ap)).collect();
-    let (x64, x86) = (a.label(), a.label());
+    let (x32, x86) = (a.label(), a.label());
     a.stmt(LD_W_ABS, ARCH);
+    let x64 = a.label();
     a.jump_if(JMP_JEQ_K, AUDIT_ARCH_X86_64, x64);
     if by_arch.contains_key(&Arch::X86) {
         a.jump_if(JMP_JEQ_K, AUDIT_ARCH_I386, x86);
     }
     a.stmt(RET_K, BAD_ARCH);
-    a.place(x64);
-    a.stmt(LD_W_ABS, NR);
-    // An x32 call carries AUDIT_ARCH_X86_64 too: it must never reach the x86_64 rules.
-    let x32 = match by_arch.get(&Arch::X32) {
-        Some(_) => a.label(),
-        None => a.ret_label(BAD_ARCH),
+    // An x32 call carries AUDIT_ARCH_X86_64 too: its numbers, from the x32 bit up, lead to
+    // the x32 rules or to the bad-arch action, never to x86_64's.
+    let x32_leaf = match by_arch.contains_key(&Arch::X32) {
+        true => Leaf::Goto(x32),
+        false => Leaf::Ret(BAD_ARCH),
     };
-    a.jump_if(JMP_JGE_K, X32_SYSCALL_BIT, x32);
     let mut blocks = Vec::new();
-    for (arch, label) in [
-        (Arch::X86_64, None),
-        (Arch::X32, Some(x32)),
-        (Arch::X86, Some(x86)),
-    ] {
+    for (arch, label) in [(Arch::X86_64, x64), (Arch::X32, x32), (Arch::X86, x86)] {
         let Some(ap) = by_arch.get(&arch) else {
             continue;
         };
-        if let Some(l) = label {
-            a.place(l);
-        }
-        if arch == Arch::X86 {
-            a.stmt(LD_W_ABS, NR);
-        }
-        dispatch(&mut a, ap, p.default, &mut blocks);
-    }
-    for (label, arch, policy) in blocks {
         a.place(label);
-        syscall_block(&mut a, arch, policy, p.default)?;
+        if arch != Arch::X32 {
+            a.stmt(LD_W_ABS, NR); // x32 arrives from x86_64's search with the number loaded
+        }
+        let tail = (arch == Arch::X86_64).then_some((X32_SYSCALL_BIT, x32_leaf));
+        let iv = intervals(&mut a, ap, p.default, tail, &mut blocks);
+        search(&mut a, &iv);
+    }
+    for (label, arch, policy) in &blocks {
+        a.place(*label);
+        syscall_block(&mut a, *arch, policy, p.default)?;
+    }
+    if !blocks.is_empty() {
+        // Never reached: seccompiler's rules hold a dead jump to two past their RET.
+        a.stmt(RET_K, BAD_ARCH);
     }
     let prog = a.finish();
     if prog.len() > MAX_LEN {
@@ -90,45 +86,100 @@ pub fn assemble(p: &Policy) -> Result<BpfProgram> {
 
 type Block<'p> = (Label, Arch, &'p SyscallPolicy);
 
-/// The ENOSYS check, then a binary search on the number (the accumulator holds it); each
-/// number leads to its shared RET when it has no arguments to check, else to its block.
-fn dispatch<'p>(a: &mut Asm, ap: &'p ArchPolicy, default: u32, blocks: &mut Vec<Block<'p>>) {
-    if let Some(highest) = ap.enosys_above {
-        let enosys = a.ret_label(ret::ERRNO | libc::ENOSYS as u32);
-        a.jump_if(JMP_JGT_K, highest, enosys);
-    }
-    let targets: Vec<(u32, Label)> = ap
-        .syscalls
-        .iter()
-        .map(
-            |(&nr, policy)| match (policy.conditional.is_empty(), policy.otherwise) {
-                (true, Some(act)) => (nr, a.ret_label(act)),
-                _ => {
-                    let l = a.label();
-                    blocks.push((l, ap.arch, policy));
-                    (nr, l)
-                }
-            },
-        )
-        .collect();
-    let fallback = a.ret_label(default);
-    search(a, &targets, fallback);
+/// What a range of numbers leads to: a RET, or a block of argument checks (or the x32 rules).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Leaf {
+    Ret(u32),
+    Goto(Label),
 }
 
-fn search(a: &mut Asm, targets: &[(u32, Label)], fallback: Label) {
-    if targets.len() <= LEAF {
-        for &(nr, l) in targets {
-            a.jump_if(JMP_JEQ_K, nr, l);
+/// The number line cut into ranges of one answer each, by where each range starts: the
+/// default between named syscalls, ENOSYS above the highest one, the x32 leaf from its bit.
+/// Neighbours with the same answer merge, so docker's ~350 allowed syscalls make ~100 ranges.
+fn intervals<'p>(
+    a: &mut Asm,
+    ap: &'p ArchPolicy,
+    default: u32,
+    tail: Option<(u32, Leaf)>,
+    blocks: &mut Vec<Block<'p>>,
+) -> Vec<(u32, Leaf)> {
+    let mut iv = vec![(0, Leaf::Ret(default))];
+    for (&nr, policy) in &ap.syscalls {
+        let leaf = match (policy.conditional.is_empty(), policy.otherwise) {
+            (true, Some(act)) => Leaf::Ret(act),
+            _ => {
+                let l = a.label();
+                blocks.push((l, ap.arch, policy));
+                Leaf::Goto(l)
+            }
+        };
+        cut(&mut iv, nr, leaf);
+        cut(&mut iv, nr + 1, Leaf::Ret(default));
+    }
+    if let Some(highest) = ap.enosys_above {
+        cut(
+            &mut iv,
+            highest + 1,
+            Leaf::Ret(ret::ERRNO | libc::ENOSYS as u32),
+        );
+    }
+    if let Some((start, leaf)) = tail {
+        cut(&mut iv, start, leaf);
+    }
+    iv
+}
+
+/// Start a range at `start` (≥ the last start): it replaces a range starting there, and
+/// merges into the one before when the answer is the same.
+fn cut(iv: &mut Vec<(u32, Leaf)>, start: u32, leaf: Leaf) {
+    if iv.last().is_some_and(|&(s, _)| s == start) {
+        iv.pop();
+    }
+    if iv.last().is_none_or(|&(_, l)| l != leaf) {
+        iv.push((start, leaf));
+    }
+}
+
+/// Instructions `search` emits for these ranges.
+fn search_len(iv: &[(u32, Leaf)]) -> usize {
+    if iv.len() == 1 {
+        return 1;
+    }
+    let (low, high) = iv.split_at(iv.len() / 2);
+    let l = search_len(low);
+    l + search_len(high) + if l <= u8::MAX as usize { 1 } else { 2 }
+}
+
+/// A binary search on the number in the accumulator: `nr >= start of the upper half?`, each
+/// range ending in its RET or a goto. The test jumps straight over the lower half when it is
+/// short enough for the 8-bit offset, else through a goto.
+fn search(a: &mut Asm, iv: &[(u32, Leaf)]) {
+    if let [(_, leaf)] = iv {
+        match *leaf {
+            Leaf::Ret(action) => a.stmt(RET_K, action),
+            Leaf::Goto(l) => a.goto(l),
         }
-        a.goto(fallback);
         return;
     }
-    let (low, high) = targets.split_at(targets.len() / 2);
-    let upper = a.label();
-    a.jump_if(JMP_JGE_K, high[0].0, upper);
-    search(a, low, fallback);
-    a.place(upper);
-    search(a, high, fallback);
+    let (low, high) = iv.split_at(iv.len() / 2);
+    let skip = search_len(low);
+    match u8::try_from(skip) {
+        Ok(jt) => a.raw(sock_filter {
+            code: JMP_JGE_K,
+            jt,
+            jf: 0,
+            k: high[0].0,
+        }),
+        Err(_) => {
+            let upper = a.label();
+            a.jump_if(JMP_JGE_K, high[0].0, upper);
+            search(a, low);
+            a.place(upper);
+            return search(a, high);
+        }
+    }
+    search(a, low);
+    search(a, high);
 }
 
 /// Conditional rules in order, each seccompiler's program then RET of its action; then the
@@ -180,29 +231,17 @@ enum Item {
     Place(Label),
 }
 
-/// A tiny assembler: instructions, forward gotos to labels, and one shared RET per action
-/// placed after everything else (so every target, and every jump seccompiler's rules make
-/// past their own RET, stays inside the program).
+/// A tiny assembler: instructions and forward gotos to labels.
 #[derive(Default)]
 struct Asm {
     items: Vec<Item>,
     labels: usize,
-    rets: BTreeMap<u32, Label>,
 }
 
 impl Asm {
     fn label(&mut self) -> Label {
         self.labels += 1;
         Label(self.labels - 1)
-    }
-
-    fn ret_label(&mut self, action: u32) -> Label {
-        if let Some(&l) = self.rets.get(&action) {
-            return l;
-        }
-        let l = self.label();
-        self.rets.insert(action, l);
-        l
     }
 
     fn place(&mut self, l: Label) {
@@ -238,11 +277,7 @@ impl Asm {
         self.goto(l);
     }
 
-    fn finish(mut self) -> BpfProgram {
-        for (action, l) in std::mem::take(&mut self.rets) {
-            self.place(l);
-            self.stmt(RET_K, action);
-        }
+    fn finish(self) -> BpfProgram {
         let mut at = vec![usize::MAX; self.labels];
         let mut pc = 0;
         for item in &self.items {

@@ -349,3 +349,32 @@ fn features_lists_what_compiles() {
         assert!(known.as_array().unwrap().contains(f), "{f}");
     }
 }
+
+/// docker's captured profile, every number of every ABI (0..600, and x32's from its bit):
+/// the program answers what the policy says, and stays small (the kernel runs it on every
+/// syscall and evaluates it once per number when the filter goes in).
+#[test]
+fn docker_profile_every_number_as_the_policy_says() {
+    let text = include_str!("../../../integration/fixtures/seccomp/docker.json");
+    let s: LinuxSeccomp = serde_json::from_str(text).unwrap();
+    let policy = profile::build(&s).unwrap();
+    let prog = super::assemble::assemble(&policy).unwrap();
+    check(&prog);
+    assert!(prog.len() < 1200, "{} instructions", prog.len());
+    for ap in &policy.archs {
+        let (audit, base) = match ap.arch {
+            super::arch::Arch::X86_64 => (AUDIT_ARCH_X86_64, 0),
+            super::arch::Arch::X32 => (AUDIT_ARCH_X86_64, X32_SYSCALL_BIT),
+            super::arch::Arch::X86 => (AUDIT_ARCH_I386, 0),
+        };
+        for nr in base..base + 600 {
+            let want = match ap.syscalls.get(&nr) {
+                Some(p) if p.conditional.is_empty() => p.otherwise.unwrap(),
+                Some(_) => continue, // argument checks: tested above
+                None if ap.enosys_above.is_some_and(|h| nr > h) => ENOSYS,
+                None => policy.default,
+            };
+            assert_eq!(run(&prog, audit, nr, [0; 6]), want, "{:?} {nr}", ap.arch);
+        }
+    }
+}
