@@ -1,5 +1,5 @@
 //! The `shoji` binary: parse the command line, set up logging, dispatch, and report the error
-//! chain once, in runc's shape, with exit status 1.
+//! chain once, in runc's shape, with exit status 1 (255 for a failed exec, as runc).
 use clap::Parser;
 
 fn main() {
@@ -25,7 +25,7 @@ fn main() {
             if !shoji::logging::logs_to_stderr() {
                 eprintln!("{msg}");
             }
-            std::process::exit(1);
+            std::process::exit(shoji::cli::exit_code(&err));
         }
     }
 }

@@ -27,5 +27,6 @@ mod ops;
 mod process;
 mod rootfs;
 mod run_tty;
+mod runc_cli;
 mod spec_cmd;
 mod state_json;

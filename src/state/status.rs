@@ -30,7 +30,10 @@ impl fmt::Display for Status {
     }
 }
 
-/// Field 22 (starttime) of /proc/PID/stat, or None if the process is gone or a zombie.
+/// Field 22 (starttime) of /proc/PID/stat, or None if the process is gone, a zombie, or
+/// exiting. An init that was killed stays in `R`/`D`/`S` for a while before it is a zombie (a
+/// pid namespace's init waits there for its namespace to empty): it is stopped all the same,
+/// so `delete` right after `kill` never sees it "running".
 pub fn pid_start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_start_time(&stat)
@@ -39,14 +42,21 @@ pub fn pid_start_time(pid: i32) -> Option<u64> {
 /// The comm field may hold spaces and parentheses: fields are counted after the last ')'.
 fn parse_start_time(stat: &str) -> Option<u64> {
     let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split(' ');
-    let state = fields.next()?;
-    if state == "Z" || state == "X" {
+    // `rest` starts at field 3 (state); flags is field 9, starttime field 22.
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let field = |n: usize| fields.get(n - 3).copied();
+    if matches!(field(3)?, "Z" | "X" | "x") {
         return None;
     }
-    // `rest` starts at field 3 (state); starttime is field 22.
-    fields.nth(22 - 4)?.parse().ok()
+    let flags: u64 = field(9)?.parse().ok()?;
+    if flags & PF_EXITING != 0 {
+        return None;
+    }
+    field(22)?.parse().ok()
 }
+
+/// The kernel's task flag set once a process has begun to exit (include/linux/sched.h).
+const PF_EXITING: u64 = 0x4;
 
 pub(super) fn compute(record: &Record, fifo: &Path) -> Status {
     if record.init_pid <= 0 || pid_start_time(record.init_pid) != Some(record.init_start_time) {
@@ -75,6 +85,8 @@ mod tests {
         assert_eq!(parse_start_time(stat), Some(987654));
         let zombie = "42 (x) Z 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10";
         assert_eq!(parse_start_time(zombie), None);
+        let exiting = "42 (x) R 1 42 42 0 -1 4194564 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10";
+        assert_eq!(parse_start_time(exiting), None);
     }
 
     #[test]
