@@ -119,7 +119,8 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
     chan.send(&Msg::Ready)?;
     exec_fifo::wait_for_start(cfg.fifo)?;
-    hooks::run(spec.hooks(), Kind::StartContainer, &state)?;
+    let env = process.env().as_deref().unwrap_or(&[]);
+    hooks::run_in_container(spec.hooks(), Kind::StartContainer, &state, env)?;
     target.exec()
 }
 
@@ -147,7 +148,15 @@ fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
         Msg::State(s) => s,
         other => anyhow::bail!("sync: expected state, got {other:?}"),
     };
-    hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
+    // runc runs them from the root directory, before the root changes.
+    nix::unistd::chdir(cfg.rootfs).with_context(|| format!("chdir to rootfs {:?}", cfg.rootfs))?;
+    let env = spec.process().as_ref().and_then(|p| p.env().as_deref());
+    hooks::run_in_container(
+        spec.hooks(),
+        Kind::CreateContainer,
+        &state,
+        env.unwrap_or(&[]),
+    )?;
     if own_mounts {
         rootfs::enter(&rcfg)?;
         apply_sysctl(spec)?;
