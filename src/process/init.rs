@@ -101,7 +101,9 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
     }
     let spec = cfg.spec;
     let state = build_rootfs(cfg, chan)?;
-    let process = spec.process().as_ref().context("process must be set")?;
+    let Some(process) = spec.process().as_ref() else {
+        return wait_without_process(cfg, chan);
+    };
     if process.terminal().unwrap_or(false) {
         let sock = cfg
             .console
@@ -122,6 +124,15 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
     let env = process.env().as_deref().unwrap_or(&[]);
     hooks::run_in_container(spec.hooks(), Kind::StartContainer, &state, env)?;
     target.exec()
+}
+
+/// A container without `process` is created like any other and waits as `created` until it is
+/// deleted: `start` refuses it before pulling the trigger, so this init never gets past it.
+fn wait_without_process(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
+    crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
+    chan.send(&Msg::Ready)?;
+    exec_fifo::wait_for_start(cfg.fifo)?;
+    anyhow::bail!("the container has no process to start")
 }
 
 /// Mounts, the hooks that run around them, pivot_root; returns the state the hooks saw.
