@@ -108,11 +108,7 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
         let sock = cfg
             .console
             .context("process.terminal is set but no --console-socket was given")?;
-        let size = process
-            .console_size()
-            .as_ref()
-            .map(|b| (b.height() as u16, b.width() as u16));
-        crate::terminal::setup_pty(sock, size)?;
+        crate::terminal::setup_pty(sock, process)?;
     }
     if !cfg.no_new_keyring {
         crate::sys::join_session_keyring(cfg.id).context("joining a new session keyring")?;
