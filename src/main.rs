@@ -17,6 +17,7 @@ fn main() {
         eprintln!("shoji: {err:#}");
         std::process::exit(1);
     }
+    tracing::debug!("{:?}", std::env::args().collect::<Vec<_>>());
     match shoji::cli::dispatch(cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {

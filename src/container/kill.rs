@@ -16,8 +16,10 @@ pub fn kill(store: &Store, id: &str, signal: Option<Signal>, all: bool) -> Resul
         let driver = cgroups::driver(&record.cgroup)?;
         let cgroup = driver.cgroup();
         if !cgroup.exists() {
+            tracing::debug!("kill --all: the cgroup is gone, nothing to signal");
             return Ok(());
         }
+        tracing::debug!("kill --all: {signal:?} to every process in the cgroup");
         return cgroup.kill_all(signal);
     }
     require_status(
@@ -26,6 +28,7 @@ pub fn kill(store: &Store, id: &str, signal: Option<Signal>, all: bool) -> Resul
         &[Status::Created, Status::Running, Status::Paused],
     )?;
     let what = signal.map_or("signal 0", Signal::as_str);
+    tracing::debug!("kill: {what} to init {}", record.init_pid);
     send(Pid::from_raw(record.init_pid), signal)
         .with_context(|| format!("sending {what} to the container's init"))
 }
