@@ -142,6 +142,7 @@ fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
         no_pivot: cfg.no_pivot,
         user_ns: cfg.namespaces.in_user_ns(),
         cgroup_ns: cfg.namespaces.has_new(LinuxNamespaceType::Cgroup),
+        bind_sources: &cfg.bind_sources,
     };
     let own_mounts = cfg.namespaces.has_new(LinuxNamespaceType::Mount);
     nix::unistd::chdir(cfg.bundle).with_context(|| format!("chdir to bundle {:?}", cfg.bundle))?;

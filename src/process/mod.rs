@@ -42,4 +42,6 @@ pub struct InitConfig<'a> {
     pub cgroup_dir: Option<RawFd>,
     /// Parent fds the children must close at once (the state lock).
     pub close_in_child: Vec<RawFd>,
+    /// Per spec mount, the bind source opened by the parent (with a new user namespace).
+    pub bind_sources: Vec<Option<RawFd>>,
 }
