@@ -22,6 +22,7 @@ mod support;
 mod bad_input;
 mod cgroupfs;
 mod console;
+mod cwd_escape;
 mod hooks;
 mod lifecycle;
 mod log;

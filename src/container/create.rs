@@ -80,7 +80,6 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
             .or(local_console(&v, opts)),
         preserve_fds: opts.preserve_fds,
         cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
-        close_in_child: vec![dir.lock_fd()],
         bind_sources: bind_sources
             .iter()
             .map(|fd| fd.as_ref().map(|f| f.as_raw_fd()))

@@ -119,6 +119,10 @@ pub fn prepare(cfg: &RootfsConfig) -> Result<()> {
     for (i, m) in cfg.mounts().iter().enumerate() {
         let opened = cfg.bind_sources.get(i).copied().flatten();
         mount::mount_spec_entry(&ctx, m, opened)?;
+        // A host tree stays open no longer than its own mount (see process/fds.rs).
+        if let Some(tree) = opened {
+            nix::unistd::close(tree).context("closing a bind source")?;
+        }
     }
     if devices::needs_dev_setup(cfg.mounts()) {
         let spec_devices = cfg
