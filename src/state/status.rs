@@ -30,13 +30,30 @@ impl fmt::Display for Status {
     }
 }
 
-/// Field 22 (starttime) of /proc/PID/stat, or None if the process is gone, a zombie, or
-/// exiting. An init that was killed stays in `R`/`D`/`S` for a while before it is a zombie (a
-/// pid namespace's init waits there for its namespace to empty): it is stopped all the same,
-/// so `delete` right after `kill` never sees it "running".
+/// Field 22 (starttime) of /proc/PID/stat, or None if the process is gone, a zombie, exiting,
+/// or has a SIGKILL pending. An init that was killed runs on for a while before it is a
+/// zombie — until the scheduler delivers the signal, then (a pid namespace's init) while its
+/// namespace empties: it is stopped all the same, so `delete` right after `kill` never sees it
+/// "running".
 pub fn pid_start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_start_time(&stat)
+    let start = parse_start_time(&stat)?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    (!sigkill_pending(&status)).then_some(start)
+}
+
+/// SIGKILL in the thread's or the process's pending set (/proc/PID/status `SigPnd`, `ShdPnd`):
+/// it cannot be blocked, ignored or handled, so the process is as good as gone.
+fn sigkill_pending(status: &str) -> bool {
+    const SIGKILL_BIT: u64 = 1 << (libc::SIGKILL - 1);
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("SigPnd:")
+                .or_else(|| l.strip_prefix("ShdPnd:"))
+        })
+        .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .any(|mask| mask & SIGKILL_BIT != 0)
 }
 
 /// The comm field may hold spaces and parentheses: fields are counted after the last ')'.
@@ -87,6 +104,14 @@ mod tests {
         assert_eq!(parse_start_time(zombie), None);
         let exiting = "42 (x) R 1 42 42 0 -1 4194564 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10";
         assert_eq!(parse_start_time(exiting), None);
+    }
+
+    #[test]
+    fn a_pending_sigkill_counts_as_gone() {
+        let pending = "Name:\tsleep\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n";
+        assert!(sigkill_pending(pending));
+        let term = "SigPnd:\t0000000000004000\nShdPnd:\t0000000000000000\n";
+        assert!(!sigkill_pending(term));
     }
 
     #[test]
