@@ -18,6 +18,7 @@ mod support;
 
 mod bad_input;
 mod cgroupfs;
+mod confinement;
 mod console;
 mod cwd_escape;
 mod hooks;

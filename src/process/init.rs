@@ -194,10 +194,8 @@ fn apply_sysctl(spec: &Spec) -> Result<()> {
         return Ok(());
     };
     for (key, value) in sysctl {
-        if key.contains("..") || key.contains('/') && key.contains('.') {
-            anyhow::bail!("invalid sysctl key {key:?}");
-        }
-        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        // Only namespaced keys get here (spec::sysctl::check, at validation).
+        let path = crate::spec::sysctl::proc_path(key)?;
         std::fs::write(&path, value)
             .with_context(|| format!("setting sysctl {key}={value:?} ({path})"))?;
     }
