@@ -17,6 +17,7 @@
 mod support;
 
 mod bad_input;
+mod big_state;
 mod cgroupfs;
 mod confinement;
 mod console;
