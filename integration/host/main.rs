@@ -31,4 +31,5 @@ mod process;
 mod rootfs;
 mod run_tty;
 mod spec_cmd;
+mod start_trigger;
 mod state_json;
