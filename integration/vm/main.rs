@@ -57,6 +57,7 @@ vm_cases! {
     Systemd systemd_refusals => "refusals.sh" (120);
     Systemd systemd_update => "update.sh" (120);
     Systemd systemd_cwd_proc_self_fd_stays_inside => "cwd_escape.sh" (600);
+    Systemd systemd_daemon_reload => "daemon_reload.sh" (180);
 }
 
 /// Benchmarks (issue 11's v2 figures), run only by `bench/vm.sh` (`--ignored`): a boot runs
