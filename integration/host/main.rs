@@ -6,18 +6,26 @@
 //! 1.1.5) is laxer or older. Those fail against runc by design:
 //! - bad_input: malformed_json_names_line_and_column (no line/column), unsupported_oci_version
 //!   and user_mappings_without_user_namespace (accepted), user_namespace_path_with_mappings
-//!   (fails, but with a two-line nsexec error), systemd_format_cgroups_path_for_cgroupfs
-//! - cgroupfs::systemd_path_without_flag_is_rejected (runc makes the literal directory)
+//!   (fails, but with a two-line nsexec error), malformed_systemd_format_cgroups_path_for_cgroupfs
+//!   (runc makes the literal directory)
+//! - cgroupfs::systemd_path_without_flag_lands_where_systemd_would (runc makes the literal
+//!   directory `x.slice:prefix:name`; shoji places it at `/x.slice/prefix-name.scope`, as
+//!   systemd would, with a warning)
 //! - hooks::hooks_run_in_order_with_state_on_stdin (runc runs poststart at create and passes
 //!   status "creating"; runtime-tools and crun say "created")
 //! - lifecycle::concurrent_creates_of_one_id (runc lets two creates of one id both succeed)
 //! - namespaces::time_namespace, rootfs::hostname_and_domainname (not supported by 1.1.5)
+//! - log::debug_logs_the_steps_of_exec_kill_and_delete (runc's kill logs nothing at debug)
+//! - runc_cli::version_has_runcs_three_lines (1.1.5 has no `version` command; newer runc
+//!   does), runc_cli::delete_right_after_kill_always_succeeds (runc has the race)
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod bad_input;
+mod big_state;
 mod cgroupfs;
+mod confinement;
 mod console;
 mod cwd_escape;
 mod hooks;
@@ -28,6 +36,8 @@ mod ops;
 mod process;
 mod rootfs;
 mod run_tty;
+mod runc_cli;
 mod seccomp;
 mod spec_cmd;
+mod start_trigger;
 mod state_json;

@@ -47,14 +47,15 @@ pub fn looks_like_systemd(path: &str) -> bool {
 }
 
 /// The cgroup path the container asks for, cleaned: absolute (`/kubepods/pod1/c1`) or relative
-/// to the runtime's own cgroup (`c1`, also what an empty `cgroupsPath` becomes).
+/// to the runtime's own cgroup (`c1`, also what an empty `cgroupsPath` becomes). A systemd
+/// driver's `slice:prefix:name` (containerd's CRI sends one whenever the pod's parent is a
+/// slice, whatever its SystemdCgroup option) is the path systemd would give it, slices
+/// expanded: `test.slice:cri-containerd:ab` → `/test.slice/cri-containerd-ab.scope`, never a
+/// directory named after the string (the caller warns about the mismatch).
 pub fn requested(cgroups_path: Option<&str>, id: &str) -> Result<PathBuf> {
     let raw = cgroups_path.unwrap_or("");
     if looks_like_systemd(raw) {
-        bail!(
-            "cgroupsPath {raw:?} is in the systemd driver's slice:prefix:name format: \
-             use --systemd-cgroup, or give a cgroupfs path such as \"/kubepods/pod1/c1\""
-        );
+        return Ok(crate::systemd::unit::parse_cgroups_path(Some(raw), id)?.path);
     }
     let cleaned = if raw.is_empty() {
         clean(id)
@@ -86,13 +87,15 @@ impl SubCgroup {
     }
 }
 
+/// `/` (or a path that cleans to it) is the container's own cgroup, as in runc, where the
+/// sub-path is joined to the container's; the path is never above it.
 pub fn parse_sub_cgroup(arg: &str) -> Result<SubCgroup> {
     let (controllers, raw) = match arg.split_once(':') {
         Some((c, p)) => (Some(c.split(',').map(String::from).collect::<Vec<_>>()), p),
         None => (None, arg),
     };
     let cleaned = clean(raw.trim_start_matches('/'));
-    if cleaned.is_empty()
+    if raw.is_empty()
         || controllers
             .as_ref()
             .is_some_and(|c| c.iter().any(String::is_empty))
@@ -248,15 +251,28 @@ mod tests {
     }
 
     #[test]
-    fn requested_rejects_systemd_format_root_and_own() {
-        let err = requested(
-            Some("kubepods-besteffort-pod012abc.slice:cri-containerd:345def"),
-            "c",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("\"kubepods-besteffort-pod012abc.slice:cri-containerd:345def\""));
-        assert!(err.contains("--systemd-cgroup"), "{err}");
+    fn requested_places_systemd_format_where_systemd_would() {
+        let ok = [
+            (
+                "kubepods-besteffort-pod012abc.slice:cri-containerd:345def",
+                "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod012abc.slice/cri-containerd-345def.scope",
+            ),
+            ("test.slice:cri-containerd:c", "/test.slice/cri-containerd-c.scope"),
+            (":docker:c", "/system.slice/docker-c.scope"),
+            ("-.slice:p:c", "/p-c.scope"),
+        ];
+        for (input, want) in ok {
+            assert_eq!(requested(Some(input), "c").unwrap(), Path::new(want));
+        }
+        // Malformed in the systemd format: systemd's error, naming the value.
+        for bad in ["kubepods.slice:x", "a--b.slice:p:c", "a.slice:p:"] {
+            let err = format!("{:#}", requested(Some(bad), "c").unwrap_err());
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn requested_rejects_root_and_own() {
         let root = requested(Some("/a/../.."), "c").unwrap_err().to_string();
         assert!(root.contains("root cgroup"), "{root}");
         let own = requested(Some("a/.."), "c").unwrap_err().to_string();
@@ -271,7 +287,14 @@ mod tests {
         assert_eq!(s.path, Path::new("a/b"));
         assert!(s.applies_to(&["cpu".into(), "cpuacct".into()]));
         assert!(!s.applies_to(&["pids".into()]) && !s.applies_to(&[]));
-        for bad in ["..", "", "cpu:", ":x", "cpu,:x"] {
+        for own in ["/", "cpu:/", "..", "/a/.."] {
+            assert_eq!(
+                parse_sub_cgroup(own).unwrap().path,
+                PathBuf::new(),
+                "{own:?}"
+            );
+        }
+        for bad in ["", "cpu:", ":x", "cpu,:x"] {
             assert!(parse_sub_cgroup(bad).is_err(), "{bad:?}");
         }
     }

@@ -44,4 +44,7 @@ pub struct InitConfig<'a> {
     pub cgroup_dir: Option<RawFd>,
     /// `linux.seccomp`, compiled by the parent; the init installs it.
     pub seccomp: Option<&'a crate::security::seccomp::Program>,
+    /// Per spec mount, the bind source the parent opened as a detached tree (with a new user
+    /// namespace); kept open through stage 1, closed by the init once mounted.
+    pub bind_sources: Vec<Option<RawFd>>,
 }
