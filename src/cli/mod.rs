@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
 
+mod check;
 mod create;
 mod delete;
 mod events;
@@ -97,6 +98,8 @@ pub enum Command {
     Update(update::UpdateArgs),
     /// Show the enabled features
     Features,
+    /// Diagnose this node's cgroup layout, its managers' cgroup drivers and damage done
+    Check(check::CheckArgs),
 }
 
 /// Run one command; the returned code is the process exit status.
@@ -118,5 +121,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Resume(a) => pause::resume(g, a),
         Command::Update(a) => update::run(g, a),
         Command::Features => features::run(),
+        Command::Check(a) => check::run(a),
     }
 }
