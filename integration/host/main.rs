@@ -12,12 +12,15 @@
 //!   status "creating"; runtime-tools and crun say "created")
 //! - lifecycle::concurrent_creates_of_one_id (runc lets two creates of one id both succeed)
 //! - namespaces::time_namespace, rootfs::hostname_and_domainname (not supported by 1.1.5)
+//! - check::* (`check` is shoji's own command) and check::state_reports_the_cgroup_identity_ebpf_sees
+//!   (runc's state has no cgroupPath or cgroupId)
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod bad_input;
 mod cgroupfs;
+mod check;
 mod console;
 mod hooks;
 mod lifecycle;

@@ -256,19 +256,20 @@ fn features(root: &HostRoot, mounts: &Mounts, mountinfo: &str, out: &mut Vec<Fin
         return;
     };
     let mnt = &unified.mount_point;
-    let child = first_child(root, mnt);
-    let kill = child
-        .as_ref()
-        .is_some_and(|c| root.exists(c.join("cgroup.kill")));
-    let kill_note = if kill {
-        "cgroup.kill is available (one write kills a cgroup)"
-    } else {
-        "no cgroup.kill (kernel older than 5.14): a cgroup is killed pid by pid"
-    };
-    out.push(
-        Finding::new(Severity::Info, "layout.cgroup-kill", kill_note)
-            .at(Evidence::cgroup(mnt.display().to_string())),
-    );
+    // cgroup.kill exists only below the root: ask the children (none: cannot tell).
+    let children = child_cgroups(root, mnt);
+    if !children.is_empty() {
+        let kill = children.iter().any(|c| root.exists(c.join("cgroup.kill")));
+        let kill_note = if kill {
+            "cgroup.kill is available (one write kills a cgroup)"
+        } else {
+            "no cgroup.kill (kernel older than 5.14): a cgroup is killed pid by pid"
+        };
+        out.push(
+            Finding::new(Severity::Info, "layout.cgroup-kill", kill_note)
+                .at(Evidence::cgroup(children[0].display().to_string())),
+        );
+    }
     let memory_v2 = words(root, &mnt.join("cgroup.controllers"))
         .unwrap_or_default()
         .iter()
@@ -312,12 +313,16 @@ fn favordynmods(mounts: &Mounts, mountinfo: &str, mnt: &Path, out: &mut Vec<Find
     out.push(f.at(at));
 }
 
-/// Some child cgroup of the hierarchy's root (interface files like cgroup.kill exist only
-/// below the root).
-fn first_child(root: &HostRoot, mnt: &Path) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(root.path(mnt)).ok()?;
-    entries
+/// The child cgroups of the hierarchy's root.
+fn child_cgroups(root: &HostRoot, mnt: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root.path(mnt)) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
         .flatten()
-        .find(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| mnt.join(e.file_name()))
+        .collect();
+    dirs.sort();
+    dirs
 }

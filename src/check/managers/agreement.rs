@@ -44,7 +44,7 @@ fn systemd_without_systemd(configs: &Configs, out: &mut Vec<Finding>) {
         if setting.driver != Driver::Systemd {
             continue;
         }
-        let what = if runtime.is_empty() {
+        let what = if runtime.is_empty() || who == "podman" {
             who.to_string()
         } else {
             format!("{who} (runtime {runtime})")

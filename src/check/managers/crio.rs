@@ -80,7 +80,7 @@ pub fn resolve(files: &[(String, String)]) -> Result<Vec<RuntimeDriver>, Finding
         file,
         line,
     };
-    let default = default_runtime.unwrap_or_else(|| "(CRI-O's default)".into());
+    let default = default_runtime.unwrap_or_default();
     if !paths.contains_key(&default) {
         paths.insert(default.clone(), None);
     }

@@ -92,6 +92,7 @@ pub fn line_fix(file: &str, line: Option<usize>, new_line: &str, add_under: &str
 /// docker runtime), or the manager itself when it has a single driver setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeDriver {
+    /// Empty when the configuration names no runtime (the manager's built-in default).
     pub name: String,
     /// The OCI runtime binary, when configured.
     pub binary: Option<String>,
@@ -155,10 +156,10 @@ pub fn inspect(root: &HostRoot, layout: Option<&Layout>, out: &mut Vec<Finding>)
 }
 
 fn runtime_finding(manager: &str, r: &RuntimeDriver) -> Finding {
-    let default = if r.is_default && !r.name.starts_with('(') {
-        " (default)"
-    } else {
-        ""
+    let runtime = match (r.name.as_str(), r.is_default) {
+        ("", _) => String::new(),
+        (name, true) => format!(" runtime {name} (default)"),
+        (name, false) => format!(" runtime {name}"),
     };
     let binary = r
         .binary
@@ -166,8 +167,7 @@ fn runtime_finding(manager: &str, r: &RuntimeDriver) -> Finding {
         .map(|b| format!(", binary {b}"))
         .unwrap_or_default();
     let message = format!(
-        "{manager}: runtime {}{default} uses cgroup driver {} ({}){binary}",
-        r.name,
+        "{manager}:{runtime} uses cgroup driver {} ({}){binary}",
         r.setting.driver.name(),
         r.setting.origin()
     );
@@ -197,7 +197,16 @@ pub fn line_containing(text: &str, needle: &str) -> Option<usize> {
 
 /// A TOML document, keeping the byte spans of its values (for line numbers).
 pub fn parse_toml(text: &str) -> Result<toml_edit::Document<&str>, String> {
-    toml_edit::Document::parse(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+    toml_edit::Document::parse(text).map_err(|e| {
+        // The error is a multi-line excerpt: its first line has the position, its last the cause.
+        let full = e.to_string();
+        let mut lines = full.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.next().unwrap_or_default().to_string();
+        match lines.last() {
+            Some(cause) => format!("{first}: {cause}"),
+            None => first,
+        }
+    })
 }
 
 /// The item at `keys` below `doc`'s root, whatever the syntax (tables, dotted keys, inline).

@@ -94,7 +94,7 @@ pub fn resolve(
         file,
         line,
     };
-    let name = runtime.unwrap_or_else(|| "(podman's default)".into());
+    let name = runtime.unwrap_or_default();
     Ok(RuntimeDriver {
         name,
         binary: None,
