@@ -202,7 +202,7 @@ pub fn parse_toml(text: &str) -> Result<toml_edit::Document<&str>, String> {
         let full = e.to_string();
         let mut lines = full.lines().map(str::trim).filter(|l| !l.is_empty());
         let first = lines.next().unwrap_or_default().to_string();
-        match lines.last() {
+        match lines.next_back() {
             Some(cause) => format!("{first}: {cause}"),
             None => first,
         }
