@@ -59,7 +59,8 @@ fn finding<'a>(report: &'a Value, check: &str) -> &'a Value {
 #[test]
 fn check_fixture_nodes() {
     // node, exit code, the warnings, errors and unchecked findings expected (in order).
-    let cases: &[(&str, i32, &[(&str, &str)])] = &[
+    type Verdicts = &'static [(&'static str, &'static str)];
+    let cases: &[(&str, i32, Verdicts)] = &[
         ("v2-systemd-agree", 0, &[]),
         (
             "v2-containerd-mismatch",
