@@ -76,11 +76,11 @@ fn check_sees_systemd_and_each_manager_both_ways() {
             );
             assert_eq!(pid1[0]["severity"], "info");
             let mut files = NodeFiles(Vec::new());
-        // podman counts as installed by its binary: a stand-in where it is not (the overlay is
-        // private to the sandbox).
-        if !Path::new("/usr/bin/podman").exists() {
-            files.write("/usr/bin/podman", "");
-        }
+            // podman counts as installed by its binary: a stand-in where it is not (the overlay is
+            // private to the sandbox).
+            if !Path::new("/usr/bin/podman").exists() {
+                files.write("/usr/bin/podman", "");
+            }
             for step in STEPS {
                 for (path, text) in step.files {
                     files.write(path, text);

@@ -143,9 +143,9 @@ fn literal_finding(rel: &Path, found: &Found) -> Finding {
         ""
     };
     let message = format!(
-        "cgroup {} is literally named in the systemd driver's slice:prefix:name format: {} asked \
-         for it and an OCI runtime on the cgroupfs driver made a directory of it (the pod's \
-         limits and metrics are not where the kubelet looks){procs}",
+        "cgroup {} is literally named in the systemd driver's slice:prefix:name format: {} (by \
+         its prefix) asked for it and an OCI runtime on the cgroupfs driver made a directory of \
+         it (the pod's limits and metrics are not where the kubelet looks){procs}",
         rel.display(),
         creator(prefix)
     );
@@ -155,7 +155,7 @@ fn literal_finding(rel: &Path, found: &Found) -> Finding {
         ""
     };
     let fix = format!(
-        "make the runtime use the systemd driver (see driver.mismatch), {stop}rmdir {}",
+        "put the runtime that made it on the systemd driver, {stop}rmdir {}",
         join_dirs(&found.dirs)
     );
     let mut f = Finding::new(Severity::Error, "damage.literal-cgroup", message).fix(fix);

@@ -155,9 +155,6 @@ fn delegated(root: &HostRoot, mounts: &Mounts) -> Option<(PathBuf, Vec<String>)>
     let unified = mounts.unified.as_ref()?;
     let own = parse_proc_cgroup(&root.read("/proc/self/cgroup").ok()?);
     let path = own_cgroup(unified, &own)?;
-    if path == "/" {
-        return None;
-    }
     let dir = crate::cgroups::path::in_hierarchy(unified, Path::new(path));
     Some((dir.clone(), words(root, &dir.join("cgroup.controllers"))?))
 }
