@@ -22,6 +22,7 @@ mod bad_input;
 mod cgroupfs;
 mod check;
 mod console;
+mod cwd_escape;
 mod hooks;
 mod lifecycle;
 mod log;
