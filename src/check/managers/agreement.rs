@@ -219,15 +219,16 @@ mod tests {
         Vec<(&'static str, &'static str)>,
     );
 
-    #[test]
-    fn every_disagreement() {
+    /// Every pairing worth telling apart: agreeing, each side wrong, each runtime's endpoint,
+    /// systemd chosen without systemd, and an endpoint no installed manager serves.
+    fn cases() -> Vec<Case> {
         use Driver::{Cgroupfs as Fs, Systemd as Sd};
         let containerd = "unix:///run/containerd/containerd.sock";
         let crio = "unix:///var/run/crio/crio.sock";
         let dockerd = "unix:///run/cri-dockerd.sock";
         let mismatch = "driver.mismatch";
         let without = "driver.systemd-without-systemd";
-        let cases: Vec<Case> = vec![
+        vec![
             (Sd, containerd, "containerd", Sd, Some(true), vec![]),
             (Fs, containerd, "containerd", Fs, Some(false), vec![]),
             (
@@ -292,8 +293,12 @@ mod tests {
                 Some(true),
                 vec![("driver.runtime-missing", "")],
             ),
-        ];
-        for (k, endpoint, manager, r, pid1, want) in cases {
+        ]
+    }
+
+    #[test]
+    fn every_disagreement() {
+        for (k, endpoint, manager, r, pid1, want) in cases() {
             let got = errors(&configs(k, endpoint, manager, r), pid1);
             let want: Vec<(&str, String)> =
                 want.into_iter().map(|(c, f)| (c, f.to_string())).collect();

@@ -64,55 +64,64 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<RuntimeDriver>, String> {
     }
     let mut runtimes = Vec::new();
     for name in names {
-        let at = |key: &str| toml_get(&doc, &[&base[..], &["runtimes", &name, key]].concat());
-        let runtime_type = at("runtime_type")
+        let table = toml_get(&doc, &[&base[..], &["runtimes", &name]].concat());
+        let runtime_type = table
+            .and_then(|t| t.get("runtime_type"))
             .and_then(|v| v.as_str())
             .unwrap_or(RUNC_TYPE);
-        if runtime_type != RUNC_TYPE {
-            continue;
+        // Other shims (kata, gVisor…) have their own cgroup options.
+        if runtime_type == RUNC_TYPE {
+            let options = table.and_then(|t| t.get("options"));
+            let (setting, binary) = runc_options(file, text, plugin, &name, options)?;
+            let is_default = name == default;
+            runtimes.push(RuntimeDriver {
+                name,
+                binary,
+                setting,
+                is_default,
+            });
         }
-        let option = |key: &str| {
-            toml_get(
-                &doc,
-                &[&base[..], &["runtimes", &name, "options", key]].concat(),
-            )
-        };
-        let systemd = option("SystemdCgroup");
-        let value = match systemd.map(|v| v.as_bool()) {
-            Some(None) => {
-                return Err(format!(
-                    "SystemdCgroup of runtime {name:?} is not a boolean"
-                ))
-            }
-            Some(Some(v)) => v,
-            None => false,
-        };
-        let line = systemd.and_then(|v| line_at(text, v.span()));
-        let under = format!("under [plugins.\"{plugin}\".containerd.runtimes.{name}.options]");
-        let setting = Setting {
-            driver: if value {
-                Driver::Systemd
-            } else {
-                Driver::Cgroupfs
-            },
-            file: file.to_string(),
-            line,
-            to_systemd: line_fix(file, line, "SystemdCgroup = true", &under),
-            to_cgroupfs: line_fix(file, line, "SystemdCgroup = false", &under),
-        };
-        let binary = option("BinaryName")
-            .and_then(|v| v.as_str())
-            .map(String::from);
-        let is_default = name == default;
-        runtimes.push(RuntimeDriver {
-            name,
-            binary,
-            setting,
-            is_default,
-        });
     }
     runtimes.sort_by_key(|r| !r.is_default);
     Ok(runtimes)
+}
+
+/// A runc runtime's driver (`SystemdCgroup`, default false) and `BinaryName` (pure).
+fn runc_options(
+    file: &str,
+    text: &str,
+    plugin: &str,
+    name: &str,
+    options: Option<&toml_edit::Item>,
+) -> Result<(Setting, Option<String>), String> {
+    let systemd = options.and_then(|o| o.get("SystemdCgroup"));
+    let value = match systemd.map(|v| v.as_bool()) {
+        Some(None) => {
+            return Err(format!(
+                "SystemdCgroup of runtime {name:?} is not a boolean"
+            ))
+        }
+        Some(Some(v)) => v,
+        None => false,
+    };
+    let line = systemd.and_then(|v| line_at(text, v.span()));
+    let under = format!("under [plugins.\"{plugin}\".containerd.runtimes.{name}.options]");
+    let setting = Setting {
+        driver: if value {
+            Driver::Systemd
+        } else {
+            Driver::Cgroupfs
+        },
+        file: file.to_string(),
+        line,
+        to_systemd: line_fix(file, line, "SystemdCgroup = true", &under),
+        to_cgroupfs: line_fix(file, line, "SystemdCgroup = false", &under),
+    };
+    let binary = options
+        .and_then(|o| o.get("BinaryName"))
+        .and_then(|v| v.as_str())
+        .map(String::from);
+    Ok((setting, binary))
 }
 
 #[cfg(test)]

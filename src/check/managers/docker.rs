@@ -78,6 +78,11 @@ pub fn parse(file: &str, text: &str, systemd_default: bool) -> Result<Vec<Runtim
         file: file.to_string(),
         line,
     };
+    Ok(runtimes(&json, &setting))
+}
+
+/// `default-runtime` (runc unless set) first, then the other `runtimes`, all on `setting`.
+fn runtimes(json: &serde_json::Value, setting: &Setting) -> Vec<RuntimeDriver> {
     let default = json["default-runtime"]
         .as_str()
         .unwrap_or("runc")
@@ -101,7 +106,7 @@ pub fn parse(file: &str, text: &str, systemd_default: bool) -> Result<Vec<Runtim
             });
         }
     }
-    Ok(runtimes)
+    runtimes
 }
 
 #[cfg(test)]
