@@ -245,3 +245,33 @@ fn state_reports_the_cgroup_identity_ebpf_sees() {
         "bpf_get_current_cgroup_id() in the container"
     );
 }
+
+/// check needs no privilege: as `nobody` it reaches the same verdicts as root.
+#[test]
+fn check_runs_unprivileged() {
+    let rt = Runtime::new();
+    for root in [fixture("v2-containerd-mismatch"), PathBuf::from("/")] {
+        let out = Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(rt.binary())
+            .args(["check", "--format", "json", "--root-dir"])
+            .arg(&root)
+            .output()
+            .expect("run setpriv");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let as_nobody: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let (_, as_root) = check_json(&root);
+        // Other tests make and remove pod cgroups on this host meanwhile: damage may differ.
+        let settled = |report: &Value| -> Vec<(String, String)> {
+            let all = verdicts(report).into_iter();
+            all.filter(|(_, c)| root != Path::new("/") || !c.starts_with("damage."))
+                .collect()
+        };
+        assert_eq!(settled(&as_nobody), settled(&as_root), "{root:?}");
+        assert_eq!(
+            out.status.code().map(i64::from),
+            as_nobody["exitCode"].as_i64()
+        );
+    }
+}
