@@ -126,6 +126,8 @@ fn check_names_the_evidence_and_the_exact_fix() {
         literal["evidence"],
         json!([{"kind": "cgroup", "path": dir}])
     );
+    let fix = format!("put the OCI runtime that made it on the systemd driver, stop its container, then rmdir {dir}");
+    assert_eq!(literal["fix"], fix.as_str());
     let message = literal["message"].as_str().unwrap();
     assert!(
         message.contains("containerd's CRI plugin") && message.contains("processes still run"),

@@ -52,7 +52,7 @@ pub fn inspect(root: &HostRoot, layout: &Layout, out: &mut Vec<Finding>) {
         );
     }
     for (rel, found) in literal {
-        out.push(literal_finding(&rel, &found));
+        out.push(literal_finding(&rel, &found, layout.systemd_pid1));
     }
     for (rel, found) in empty_pods {
         let message = format!("pod cgroup {} has no containers in it (a pod the kubelet did not clean up, or one being created)", rel.display());
@@ -134,7 +134,9 @@ fn creator(prefix: &str) -> String {
     who.to_string()
 }
 
-fn literal_finding(rel: &Path, found: &Found) -> Finding {
+/// `systemd_pid1` picks the side of the fix: where systemd runs, the runtime moves to it;
+/// where it does not, the manager that asked must stop asking for systemd paths.
+fn literal_finding(rel: &Path, found: &Found, systemd_pid1: Option<bool>) -> Finding {
     let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let prefix = name.split(':').nth(1).unwrap_or_default();
     let procs = if found.has_processes {
@@ -154,10 +156,13 @@ fn literal_finding(rel: &Path, found: &Found) -> Finding {
     } else {
         ""
     };
-    let fix = format!(
-        "put the runtime that made it on the systemd driver, {stop}rmdir {}",
-        join_dirs(&found.dirs)
-    );
+    let side = match systemd_pid1 {
+        Some(false) => {
+            "put the manager that asked for it on the cgroupfs driver (PID 1 is not systemd)"
+        }
+        _ => "put the OCI runtime that made it on the systemd driver",
+    };
+    let fix = format!("{side}, {stop}rmdir {}", join_dirs(&found.dirs));
     let mut f = Finding::new(Severity::Error, "damage.literal-cgroup", message).fix(fix);
     f.evidence = found
         .dirs
