@@ -5,7 +5,11 @@ use super::{line_containing, line_fix, unreadable, Driver, ManagerConfig, Runtim
 use crate::check::{Finding, HostRoot};
 
 const CONFIG: &str = "/etc/docker/daemon.json";
-const BINARIES: [&str; 2] = ["/usr/bin/dockerd", "/usr/local/bin/dockerd"];
+const BINARIES: [&str; 3] = [
+    "/usr/bin/dockerd",
+    "/usr/sbin/dockerd",
+    "/usr/local/bin/dockerd",
+];
 const OPTION: &str = "native.cgroupdriver";
 
 pub fn inspect(
