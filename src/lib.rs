@@ -9,6 +9,7 @@ pub mod logging;
 pub mod mountinfo;
 pub mod namespaces;
 pub mod process;
+pub mod quote;
 pub mod rootfs;
 pub mod security;
 pub mod spec;

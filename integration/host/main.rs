@@ -19,8 +19,10 @@
 mod support;
 
 mod bad_input;
+mod big_state;
 mod cgroupfs;
 mod check;
+mod confinement;
 mod console;
 mod cwd_escape;
 mod hooks;
@@ -32,4 +34,5 @@ mod process;
 mod rootfs;
 mod run_tty;
 mod spec_cmd;
+mod start_trigger;
 mod state_json;
