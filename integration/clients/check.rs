@@ -8,7 +8,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::client::Client;
 use crate::cri::Cri;
 use crate::docker::Docker;
 use crate::env::{run, Driver, Env};
@@ -113,10 +112,20 @@ fn dockerd(tag: &str, driver: Driver) {
     env.write_system_config(Path::new("/etc/docker/daemon.json"), &json);
     // Driver::Cgroupfs: no --exec-opt flag, the file alone decides (dockerd refuses both).
     let docker = Docker::start_with(&env, Driver::Cgroupfs, &json);
-    let cgroups = docker
-        .cli
-        .run_fg("chk", "cat /proc/self/cgroup", false)
-        .ok();
+    // seccomp unconfined: this case is about the cgroup driver, and shoji refuses a profile
+    // until it enforces seccomp.
+    let run = [
+        "run",
+        "--rm",
+        "--network=none",
+        "--runtime=shoji",
+        "--security-opt",
+        "seccomp=unconfined",
+        IMAGE,
+        "cat",
+        "/proc/self/cgroup",
+    ];
+    let cgroups = docker.cli.cmd(&run).ok();
     let memory = cgroups
         .lines()
         .find(|l| l.contains(":memory:"))
@@ -167,6 +176,8 @@ fn podman(tag: &str, driver: Driver) {
         "run",
         "--rm",
         "--network=none",
+        "--security-opt",
+        "seccomp=unconfined",
         IMAGE,
         "cat",
         "/proc/self/cgroup",
