@@ -15,6 +15,5 @@ pub mod security;
 pub mod spec;
 pub mod state;
 pub mod sys;
-#[cfg(feature = "systemd")]
 pub mod systemd;
 pub mod terminal;

@@ -15,6 +15,7 @@ mod check;
 mod cwd_escape;
 mod driver;
 mod operations;
+mod reload;
 mod runtime;
 
 /// Held (in the outer process, around `in_sandbox`) by the tests that use or assert on the

@@ -59,6 +59,7 @@ vm_cases! {
     Systemd systemd_update => "update.sh" (120);
     Systemd systemd_cgroup_id => "cgroup_id.sh" (60);
     Systemd systemd_cwd_proc_self_fd_stays_inside => "cwd_escape.sh" (600);
+    Systemd systemd_daemon_reload => "daemon_reload.sh" (180);
 }
 
 /// Benchmarks (issue 11's v2 figures), run only by `bench/vm.sh` (`--ignored`): a boot runs
