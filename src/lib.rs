@@ -1,6 +1,7 @@
 //! shoji: a runc-compatible OCI container runtime. The binary (`main.rs`) is a thin shell over
 //! this library so that integration tests can use the same types.
 pub mod cgroups;
+pub mod check;
 pub mod cli;
 pub mod container;
 pub mod hooks;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
 
+mod check;
 mod create;
 mod delete;
 mod events;
@@ -107,6 +108,8 @@ pub enum Command {
     Features,
     /// Output the runtime version
     Version,
+    /// Diagnose this node's cgroup layout, its managers' cgroup drivers and damage done
+    Check(check::CheckArgs),
 }
 
 /// An error that exits with `code` rather than 1 (runc's exec fails with 255, so callers can
@@ -154,5 +157,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Update(a) => update::run(g, a),
         Command::Features => features::run(),
         Command::Version => version::run(),
+        Command::Check(a) => check::run(a),
     }
 }
