@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Startup benchmark on this host: N sequential `run`s of a busybox /bin/true container with
-# shoji, runc and crun in one invocation (interleaved in rounds), then the ratios.
+# Startup benchmark on this host, shoji, runc and crun side by side (interleaved in rounds):
+#   run:  N sequential `run`s of a busybox /bin/true container
+#   exec: N sequential `exec`s of /bin/true into one running container per runtime
 #   bash bench/host.sh [path/to/shoji] [N]      (root; runc and crun from Debian)
+# BASELINE=path/to/other/shoji adds a fourth column, e.g. main's build, so the cost of a
+# change is measured in the same interleaved rounds.
 # crun 1.8.1 refuses this hybrid host as long as /sys/fs/cgroup/unified/cgroup.controllers
 # lists a controller, so crun runs inside `unshare -m` with an empty file bound over it: a
 # private mount namespace, the host's mounts untouched.
@@ -10,56 +13,97 @@ set -euo pipefail
 SHOJI=${1:-$(dirname "$0")/../target/release/shoji}
 RUNS=${2:-100}
 SHOJI=$(realpath "$SHOJI")
+BASELINE=${BASELINE:+$(realpath "$BASELINE")}
+RUNC=$(command -v runc)
+CRUN=$(command -v crun)
 
 work=$(mktemp -d /tmp/shoji-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+names=(shoji runc crun)
+[ -n "$BASELINE" ] && names=(shoji base runc crun)
+binary() { case $1 in shoji) echo "$SHOJI" ;; base) echo "$BASELINE" ;; runc) echo "$RUNC" ;; crun) echo "$CRUN" ;; esac; }
 
-# A bundle of busybox whose process is /bin/true; the config is runc's default spec, made
-# by runc so all three runtimes read the very same file.
-bundle=$work/bundle
-mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev"
-cp /bin/busybox "$bundle/rootfs/bin/busybox"
-ln -s busybox "$bundle/rootfs/bin/true"
-ln -s busybox "$bundle/rootfs/bin/sh"
-(cd "$bundle" && runc spec)
-jq '.process.terminal = false | .process.args = ["/bin/true"]' "$bundle/config.json" > "$work/c.json"
-mv "$work/c.json" "$bundle/config.json"
+# Every runtime command goes through here: crun's inside its private mount namespace.
+in_ns() {
+  local name=$1; shift
+  if [ "$name" = crun ]; then
+    : > "$work/empty"
+    unshare -m bash -c "mount --bind '$work/empty' /sys/fs/cgroup/unified/cgroup.controllers && exec \"\$@\"" bench "$@"
+  else
+    "$@"
+  fi
+}
 
-# One timed batch of sequential runs inside one shell, so only the runtime is timed; prints
-# nanoseconds. The batch number keeps container ids unique across batches.
-loop='rt=$1 root=$2 bundle=$3 runs=$4 batch=$5
+cleanup() {
+  for name in "${names[@]}"; do
+    in_ns "$name" "$(binary "$name")" --root "$work/root-$name" delete --force "bench-exec-$name" >/dev/null 2>&1 || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Bundles of busybox; the configs are runc's default spec, made by runc so all runtimes read
+# the very same file. `run` runs /bin/true; `exec` goes into a container sleeping meanwhile.
+make_bundle() {
+  local bundle=$1 args=$2
+  mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev"
+  cp /bin/busybox "$bundle/rootfs/bin/busybox"
+  for applet in true sh sleep; do ln -s busybox "$bundle/rootfs/bin/$applet"; done
+  (cd "$bundle" && runc spec)
+  jq ".process.terminal = false | .process.args = $args" "$bundle/config.json" > "$work/c.json"
+  mv "$work/c.json" "$bundle/config.json"
+}
+make_bundle "$work/bundle" '["/bin/true"]'
+make_bundle "$work/bundle-exec" '["/bin/sleep", "100000"]'
+for name in "${names[@]}"; do
+  in_ns "$name" "$(binary "$name")" --root "$work/root-$name" run --detach \
+    --bundle "$work/bundle-exec" "bench-exec-$name" </dev/null >/dev/null
+done
+
+# One timed batch of sequential commands inside one shell, so only the runtime is timed;
+# prints nanoseconds. The batch number keeps container ids unique across batches; the exec
+# containers' ids (and so their cgroups) are one per runtime.
+loop='rt=$1 root=$2 bundle=$3 runs=$4 batch=$5 mode=$6 name=$7
 start=$(date +%s%N)
 for i in $(seq "$runs"); do
-  "$rt" --root "$root" run --bundle "$bundle" "bench-$batch-$i" </dev/null >/dev/null || { echo "run $i failed" >&2; exit 1; }
+  if [ "$mode" = exec ]; then
+    "$rt" --root "$root" exec "bench-exec-$name" /bin/true </dev/null >/dev/null || { echo "exec $i failed" >&2; exit 1; }
+  else
+    "$rt" --root "$root" run --bundle "$bundle" "bench-$batch-$i" </dev/null >/dev/null || { echo "run $i failed" >&2; exit 1; }
+  fi
 done
 end=$(date +%s%N)
 echo $((end - start))'
 
-batch_plain() { bash -c "$loop" bench "$1" "$work/root-$2" "$bundle" "$3" "$4"; }
-
-batch_crun() {
-  : > "$work/empty"
-  unshare -m bash -c "mount --bind '$work/empty' /sys/fs/cgroup/unified/cgroup.controllers && $loop" \
-    bench "$(command -v crun)" "$work/root-crun" "$bundle" "$1" "$2"
+batch() { # name mode runs round
+  in_ns "$1" bash -c "$loop" bench "$(binary "$1")" "$work/root-$1" "$work/bundle" "$3" "$4" "$2" "$1"
 }
 
-# The three runtimes take turns in ROUNDS batches, so a load change on this shared machine
-# hits all of them alike instead of whichever happened to run then.
+# The runtimes take turns in ROUNDS batches, so a load change on this shared machine hits all
+# of them alike instead of whichever happened to run then.
 ROUNDS=10
 per=$((RUNS / ROUNDS))
-ns_shoji=0 ns_runc=0 ns_crun=0
-for round in $(seq "$ROUNDS"); do
-  ns_shoji=$((ns_shoji + $(batch_plain "$SHOJI" shoji "$per" "$round")))
-  ns_runc=$((ns_runc + $(batch_plain "$(command -v runc)" runc "$per" "$round")))
-  ns_crun=$((ns_crun + $(batch_crun "$per" "$round")))
+total=$((per * ROUNDS))
+declare -A ns
+for mode in run exec; do
+  for name in "${names[@]}"; do ns[$name-$mode]=0; done
+  for round in $(seq "$ROUNDS"); do
+    for name in "${names[@]}"; do
+      ns[$name-$mode]=$((ns[$name-$mode] + $(batch "$name" "$mode" "$per" "$round")))
+    done
+  done
 done
 
 calc() { awk "BEGIN {printf \"%.2f\", $1}"; }
-total=$((per * ROUNDS))
-echo "== $total sequential runs of /bin/true each ($ROUNDS interleaved rounds) =="
-echo "shoji: $(calc "$ns_shoji / 1e9") s"
-echo "runc:  $(calc "$ns_runc / 1e9") s"
-echo "crun:  $(calc "$ns_crun / 1e9") s"
-echo "shoji/crun: $(calc "$ns_shoji / $ns_crun")x (target <= 0.6x)"
-echo "shoji/runc: $(calc "$ns_shoji / $ns_runc")x"
-echo "per run: shoji $(calc "$ns_shoji / 1e6 / $total") ms, runc $(calc "$ns_runc / 1e6 / $total") ms, crun $(calc "$ns_crun / 1e6 / $total") ms"
+for mode in run exec; do
+  echo "== $total sequential ${mode}s of /bin/true each ($ROUNDS interleaved rounds) =="
+  line="per $mode:"
+  for name in "${names[@]}"; do
+    line="$line $name $(calc "${ns[$name-$mode]} / 1e6 / $total") ms,"
+  done
+  echo "${line%,}"
+  echo "shoji/crun: $(calc "${ns[shoji-$mode]} / ${ns[crun-$mode]}")x, shoji/runc: $(calc "${ns[shoji-$mode]} / ${ns[runc-$mode]}")x"
+  if [ -n "$BASELINE" ]; then
+    echo "shoji - base: $(calc "(${ns[shoji-$mode]} - ${ns[base-$mode]}) / 1e6 / $total") ms per $mode"
+  fi
+done
+echo "(target for run: shoji/crun <= 0.6x)"

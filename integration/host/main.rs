@@ -19,6 +19,7 @@ mod support;
 mod bad_input;
 mod cgroupfs;
 mod console;
+mod exe_seal;
 mod hooks;
 mod lifecycle;
 mod log;

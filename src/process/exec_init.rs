@@ -55,9 +55,10 @@ pub fn spawn_exec(cfg: &ExecConfig, plan: &NamespacePlan) -> Result<Spawned> {
 }
 
 fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> {
-    // Non-dumpable before the first setns, so no process of the container can ptrace us or
-    // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
-    // is inherited by stage 2 and reset by its execve.
+    // Non-dumpable before the first setns, so no process of the container without
+    // CAP_SYS_PTRACE can ptrace us or open our /proc links from the moment we are visible to
+    // it (our exe is a read-only copy anyway: exe_seal); stage 2 inherits the flag and its
+    // execve resets it.
     super::init::hide_runtime_binary()?;
     // The parent moves us into the container's cgroup first: stage 2 is born there.
     chan.expect(&Msg::Go)?;
