@@ -60,7 +60,8 @@ for name in "${names[@]}"; do
 done
 
 # One timed batch of sequential commands inside one shell, so only the runtime is timed;
-# prints nanoseconds. The batch number keeps container ids unique across batches; the exec
+# prints the wall time in nanoseconds and the CPU time (user + system) the runtime and its
+# children used, in milliseconds: on a loaded machine the CPU time is the steadier figure. The batch number keeps container ids unique across batches; the exec
 # containers' ids (and so their cgroups) are one per runtime.
 loop='rt=$1 root=$2 bundle=$3 runs=$4 batch=$5 mode=$6 name=$7
 start=$(date +%s%N)
@@ -72,7 +73,8 @@ for i in $(seq "$runs"); do
   fi
 done
 end=$(date +%s%N)
-echo $((end - start))'
+read -r -a stat < /proc/$$/stat
+echo $((end - start)) $(( (stat[15] + stat[16]) * 1000 / $(getconf CLK_TCK) ))'
 
 batch() { # name mode runs round
   in_ns "$1" bash -c "$loop" bench "$(binary "$1")" "$work/root-$1" "$work/bundle" "$3" "$4" "$2" "$1"
@@ -83,12 +85,13 @@ batch() { # name mode runs round
 ROUNDS=10
 per=$((RUNS / ROUNDS))
 total=$((per * ROUNDS))
-declare -A ns
+declare -A ns cpu
 for mode in run exec; do
-  for name in "${names[@]}"; do ns[$name-$mode]=0; done
+  for name in "${names[@]}"; do ns[$name-$mode]=0 cpu[$name-$mode]=0; done
   for round in $(seq "$ROUNDS"); do
     for name in "${names[@]}"; do
-      ns[$name-$mode]=$((ns[$name-$mode] + $(batch "$name" "$mode" "$per" "$round")))
+      read -r wall used < <(batch "$name" "$mode" "$per" "$round")
+      ns[$name-$mode]=$((ns[$name-$mode] + wall)) cpu[$name-$mode]=$((cpu[$name-$mode] + used))
     done
   done
 done
@@ -96,14 +99,16 @@ done
 calc() { awk "BEGIN {printf \"%.2f\", $1}"; }
 for mode in run exec; do
   echo "== $total sequential ${mode}s of /bin/true each ($ROUNDS interleaved rounds) =="
-  line="per $mode:"
+  line="per $mode:" cpuline="cpu per $mode:"
   for name in "${names[@]}"; do
     line="$line $name $(calc "${ns[$name-$mode]} / 1e6 / $total") ms,"
+    cpuline="$cpuline $name $(calc "${cpu[$name-$mode]} / $total") ms,"
   done
   echo "${line%,}"
+  echo "${cpuline%,}"
   echo "shoji/crun: $(calc "${ns[shoji-$mode]} / ${ns[crun-$mode]}")x, shoji/runc: $(calc "${ns[shoji-$mode]} / ${ns[runc-$mode]}")x"
   if [ -n "$BASELINE" ]; then
-    echo "shoji - base: $(calc "(${ns[shoji-$mode]} - ${ns[base-$mode]}) / 1e6 / $total") ms per $mode"
+    echo "shoji - base: $(calc "(${ns[shoji-$mode]} - ${ns[base-$mode]}) / 1e6 / $total") ms wall, $(calc "(${cpu[shoji-$mode]} - ${cpu[base-$mode]}) / $total") ms cpu per $mode"
   fi
 done
 echo "(target for run: shoji/crun <= 0.6x)"

