@@ -405,6 +405,9 @@ mod tests {
         );
         let err = parse_root_propagation(Some("bogus")).unwrap_err();
         assert_eq!(err.to_string(), "rootfsPropagation=bogus is not supported");
+        // Found by the property test: a newline in the value split the error in two lines.
+        let err = parse_root_propagation(Some("a\nb")).unwrap_err();
+        assert_eq!(err.to_string(), "rootfsPropagation=a\\nb is not supported");
     }
 
     #[test]

@@ -38,3 +38,17 @@ fn escape_controls(text: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    /// Found by the property test: serde quotes an unknown enum variant raw, so a newline in
+    /// it split the error across lines.
+    #[test]
+    fn a_newline_in_a_bad_value_stays_escaped() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = r#"{"ociVersion": "1.0.2", "linux": {"namespaces": [{"type": "a\nb"}]}}"#;
+        std::fs::write(dir.path().join("config.json"), config).unwrap();
+        let err = format!("{:#}", super::load_bundle(dir.path()).err().unwrap());
+        assert!(!err.contains('\n') && err.contains(r"a\nb"), "{err}");
+    }
+}

@@ -246,7 +246,14 @@ mod tests {
             ("a.slice:p q:n", "not allowed"),
             ("b.slice:p:a-c.slice", "child of \"a.slice\""),
         ];
-        for (value, phrase) in cases {
+        // Found by the property test: a slice made from the name had no length limit.
+        let long_slice = format!("::{}.slice", "a".repeat(250));
+        let long_scope = format!("a.slice:p:{}", "a".repeat(250));
+        let long = [
+            (&*long_slice, "longer than 255"),
+            (&*long_scope, "longer than 255"),
+        ];
+        for (value, phrase) in cases.into_iter().chain(long) {
             let err = format!("{:#}", parse_cgroups_path(Some(value), "c1").unwrap_err());
             assert!(err.contains(&format!("{value:?}")), "{value}: {err}");
             assert!(err.contains(phrase), "{value}: {err}");
