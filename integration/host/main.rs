@@ -19,6 +19,7 @@ mod support;
 mod bad_input;
 mod cgroupfs;
 mod console;
+mod cwd_escape;
 mod exe_seal;
 mod hooks;
 mod lifecycle;

@@ -75,7 +75,6 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
             .or(local_console(&v, opts)),
         preserve_fds: opts.preserve_fds,
         cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
-        close_in_child: vec![dir.lock_fd()],
     };
     let spawned = spawn_init(&cfg)?;
     // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.

@@ -140,6 +140,14 @@ impl CgroupDriver for SystemdDriver {
             .update(&with_cpu_quota(resources, translated.cpu_quota))
     }
 
+    fn restore(&self, resources: &LinuxResources) -> Result<()> {
+        let translated = properties::resource_properties(resources, self.v2)?;
+        self.bus()?
+            .set_unit_properties(&self.unit, &translated.properties)?;
+        self.files
+            .restore(&with_cpu_quota(resources, translated.cpu_quota))
+    }
+
     fn destroy(&self) -> Result<()> {
         // SIGKILL first: StopUnit sends SIGTERM, which a container's PID 1 ignores, and waits
         // out systemd's stop timeout before killing. The handle thaws a paused container (a
