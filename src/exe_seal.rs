@@ -14,7 +14,8 @@
 //!    flag a container could clear would make it writable (unlike a read-only bind mount), and
 //!    `/proc/PID/exe`, `fd/*` and `map_files/*` all resolve to the overlay's file. It costs no
 //!    copy and no memory; the mount disappears with the last process running from it.
-//!    Needs `lowerdir+` by fd (Linux 6.8) and the privilege to mount.
+//!    Needs a kernel that takes overlay layers by fd (`lowerdir+` with FSCONFIG_SET_FD, as
+//!    this host's 6.18 does) and the privilege to mount.
 //! 2. Otherwise, as runc 1.1 and crun do: a memfd copy of the binary sealed against writes,
 //!    growth and shrinking (a copy of ~5 MB per `create`/`run`/`exec`, held while the process
 //!    lives).
