@@ -150,46 +150,96 @@ fn scope_in_nested_slices_with_limits() {
 }
 
 #[test]
-fn leftover_unit_with_the_same_name_is_replaced() {
-    in_sandbox(
-        "driver::leftover_unit_with_the_same_name_is_replaced",
-        || {
-            let cgroups_path = "system.slice:shoji-test:leftover";
-            let (unit, cgroup) = (
-                "shoji-test-leftover.scope",
-                "/system.slice/shoji-test-leftover.scope",
-            );
-            // A unit left by a "crashed" runtime: same name, another process.
-            let mut old = sleeper();
-            let props = properties::unit_properties(unit, "system.slice", old.id(), false);
-            let sd = Systemd::connect().unwrap();
-            assert_eq!(
-                sd.start_transient_unit(unit, &props, Duration::from_secs(30))
-                    .unwrap(),
-                Started::Done
-            );
-            let s = Scoped {
-                child: sleeper(),
-                driver: driver(cgroups_path, "leftover"),
-            };
-            s.driver
-                .create(Pid::from_raw(s.child.id() as i32), None)
-                .unwrap();
-            let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
-            assert_eq!(
-                procs,
-                s.child.id().to_string(),
-                "only the new process is in the unit"
-            );
-            // Stopping the old unit killed its process.
+fn live_unit_with_the_same_name_is_joined() {
+    in_sandbox("driver::live_unit_with_the_same_name_is_joined", || {
+        let cgroups_path = "system.slice:shoji-test:live";
+        let (unit, cgroup) = (
+            "shoji-test-live.scope",
+            "/system.slice/shoji-test-live.scope",
+        );
+        // A unit someone else started with that name: another container, say.
+        let mut old = sleeper();
+        let props = properties::unit_properties(unit, "system.slice", old.id(), false);
+        let sd = Systemd::connect().unwrap();
+        assert_eq!(
+            sd.start_transient_unit(unit, &props, Duration::from_secs(30))
+                .unwrap(),
+            Started::Done
+        );
+        let s = Scoped {
+            child: sleeper(),
+            driver: driver(cgroups_path, "live"),
+        };
+        let r = resources(r#"{"pids": {"limit": 30}}"#);
+        s.driver
+            .create(Pid::from_raw(s.child.id() as i32), Some(&r))
+            .unwrap();
+        // Joined, not replaced: both processes are in the unit, the old one untouched, and
+        // the new limits are the unit's.
+        for h in SYSTEMD_MADE.iter().chain(&SHOJI_JOINED) {
+            let procs = read(&format!("/sys/fs/cgroup/{h}{cgroup}/cgroup.procs"));
             assert!(
-                old.wait().unwrap().code().is_none(),
-                "the old unit's process was killed"
+                procs.lines().any(|l| l == s.child.id().to_string()),
+                "new pid not in {h}: {procs:?}"
             );
-            s.driver.destroy().unwrap();
-            assert_gone(unit, cgroup);
-        },
-    );
+        }
+        let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+        assert!(procs.lines().any(|l| l == old.id().to_string()), "{procs}");
+        assert!(old.try_wait().unwrap().is_none(), "the old process lives");
+        assert_eq!(read(&format!("/sys/fs/cgroup/pids{cgroup}/pids.max")), "30");
+        assert_shows(unit, &["TasksMax=30", "ActiveState=active"]);
+        s.driver.destroy().unwrap();
+        assert!(
+            old.wait().unwrap().code().is_none(),
+            "destroy killed the unit"
+        );
+        assert_gone(unit, cgroup);
+    });
+}
+
+/// A unit of the same name that failed (left by a crashed container) is reset and replaced.
+#[test]
+fn failed_unit_with_the_same_name_is_replaced() {
+    in_sandbox("driver::failed_unit_with_the_same_name_is_replaced", || {
+        let (unit, cgroup) = (
+            "shoji-test-failed.scope",
+            "/system.slice/shoji-test-failed.scope",
+        );
+        // systemd stops a scope past its RuntimeMaxSec= with result "timeout": failed, loaded.
+        let status = Command::new("systemd-run")
+            .args([
+                "--unit",
+                unit,
+                "--scope",
+                "-p",
+                "RuntimeMaxSec=1",
+                "sleep",
+                "100",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("systemd-run");
+        assert!(!status.success(), "the scope's sleep was killed");
+        let failed = || systemctl_show(unit, "ActiveState").contains("ActiveState=failed");
+        assert!(
+            crate::support::procfs::wait_until(failed),
+            "{}",
+            systemctl_show(unit, "ActiveState,Result")
+        );
+        let s = Scoped {
+            child: sleeper(),
+            driver: driver("system.slice:shoji-test:failed", "failed"),
+        };
+        s.driver
+            .create(Pid::from_raw(s.child.id() as i32), None)
+            .unwrap();
+        let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+        assert_eq!(procs, s.child.id().to_string());
+        assert_shows(unit, &["ActiveState=active", "Delegate=yes"]);
+        s.driver.destroy().unwrap();
+        assert_gone(unit, cgroup);
+    });
 }
 
 #[test]

@@ -11,8 +11,10 @@ mod sandbox;
 mod support;
 
 mod bench;
+mod cwd_escape;
 mod driver;
 mod operations;
+mod reload;
 mod runtime;
 
 /// Held (in the outer process, around `in_sandbox`) by the tests that use or assert on the
