@@ -274,7 +274,10 @@ pub fn parse_root_propagation(value: Option<&str>) -> Result<MsFlags> {
         Some(v) => match PROPAGATION.iter().find(|p| p.0 == v) {
             Some(&(_, flags)) => Ok(flags),
             // Escaped: a newline in the value must not split the error.
-            None => bail!("rootfsPropagation={} is not supported", v.escape_debug()),
+            None => bail!(
+                "rootfsPropagation={} is not supported",
+                crate::quote::one_line(v)
+            ),
         },
     }
 }

@@ -22,21 +22,14 @@ pub fn load_bundle(bundle: &Path) -> Result<Bundle> {
         _ => anyhow::anyhow!("reading {config:?}: {e}"),
     })?;
     // serde_json's message carries "at line L column C", which is what a user needs to fix it;
-    // it also quotes offending keys and values raw, so control characters are escaped to keep
-    // the error on one line.
-    let spec: Spec = serde_json::from_slice(&data)
-        .map_err(|e| anyhow::anyhow!("parsing {config:?}: {}", escape_controls(&e.to_string())))?;
+    // it also quotes offending keys and values raw, so it is made one line here.
+    let spec: Spec = serde_json::from_slice(&data).map_err(|e| {
+        anyhow::anyhow!(
+            "parsing {config:?}: {}",
+            crate::quote::one_line(&e.to_string())
+        )
+    })?;
     Ok(Bundle { path, spec })
-}
-
-/// `text` with control characters (newlines above all) written as escapes.
-fn escape_controls(text: &str) -> String {
-    text.chars()
-        .map(|c| match c.is_control() {
-            true => c.escape_default().to_string(),
-            false => c.to_string(),
-        })
-        .collect()
 }
 
 #[cfg(test)]
