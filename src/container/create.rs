@@ -60,6 +60,11 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         false => None,
     };
     let console = connect_console(&v, opts)?;
+    // Opened while still the host's root: the mapped root may not reach them (runc does too).
+    let bind_sources = match ns.in_user_ns() {
+        true => crate::rootfs::open_bind_sources(&v.spec, &v.bundle),
+        false => Vec::new(),
+    };
     let cfg = InitConfig {
         id: &opts.id,
         spec: &v.spec,
@@ -75,6 +80,10 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
             .or(local_console(&v, opts)),
         preserve_fds: opts.preserve_fds,
         cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
+        bind_sources: bind_sources
+            .iter()
+            .map(|fd| fd.as_ref().map(|f| f.as_raw_fd()))
+            .collect(),
     };
     let spawned = spawn_init(&cfg)?;
     // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.

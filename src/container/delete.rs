@@ -19,6 +19,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     };
     let record = dir.load()?;
     let status = record.status(&dir.fifo_path());
+    tracing::debug!("delete: container {id} is {status}");
     match status {
         Status::Stopped => {}
         // A created container has not run user code yet: deleting it is always allowed.
@@ -31,8 +32,10 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         other => bail!("cannot delete container {id} that is not stopped: {other}"),
     }
     cgroups::driver(&record.cgroup)?.destroy()?;
+    tracing::debug!("delete: cgroup {:?} removed", record.cgroup.path);
     let state = serde_json::to_string(&record.view_with(Status::Stopped))?;
     dir.remove()?;
+    tracing::debug!("delete: state removed, running poststop hooks");
     hooks::run(record.config.hooks(), Kind::Poststop, &state)?;
     Ok(())
 }
