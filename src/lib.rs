@@ -4,7 +4,10 @@ pub mod cgroups;
 pub mod check;
 pub mod cli;
 pub mod container;
+pub mod exe_seal;
 pub mod hooks;
+#[cfg(test)]
+mod hostile_input_tests;
 pub mod logging;
 pub mod mountinfo;
 pub mod namespaces;

@@ -31,6 +31,7 @@ mod check;
 mod confinement;
 mod console;
 mod cwd_escape;
+mod exe_seal;
 mod hooks;
 mod lifecycle;
 mod log;

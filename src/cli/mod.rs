@@ -140,6 +140,14 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 /// Run one command; the returned code is the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let g = &cli.global;
+    // The commands whose forks enter a container run from a copy of the binary no container
+    // can write (this may re-execute the process; see exe_seal).
+    if matches!(
+        cli.command,
+        Command::Create(_) | Command::Run(_) | Command::Exec(_)
+    ) {
+        crate::exe_seal::ensure_sealed()?;
+    }
     match cli.command {
         Command::Create(a) => create::run(g, a),
         Command::Start(a) => start::run(g, a),
