@@ -13,7 +13,7 @@
 //! it), `create_v2` and `cpuset` (directory creation quirks), `resources` / `resources_v2` /
 //! `devices` (spec → files, pure), `files` (writes with runc's error wording), `handle`
 //! (freeze, pids, kill, stats on an existing cgroup), `events` (runc's JSON shape) and
-//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam).
+//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam), `identity` (the cgroup2 id eBPF tools see).
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -185,6 +185,7 @@ pub mod dirs;
 pub mod events;
 pub mod files;
 pub mod handle;
+pub mod identity;
 pub mod mode;
 pub mod path;
 pub mod resources;
