@@ -76,7 +76,11 @@ impl<S: Subscriber> Layer<S> for LineLayer {
 
 /// One log line; pure so its shape is tested.
 pub fn render(format: LogFormat, level: &Level, msg: &str, time: &str) -> String {
-    let level = level.as_str().to_ascii_lowercase();
+    // logrus (runc) spells the warning level out; clients match on it.
+    let level = match *level {
+        Level::WARN => "warning".to_owned(),
+        _ => level.as_str().to_ascii_lowercase(),
+    };
     match format {
         LogFormat::Json => {
             let v = serde_json::json!({"level": level, "msg": msg, "time": time});
@@ -160,6 +164,8 @@ mod tests {
         assert_eq!(v["msg"], "container not running");
         assert_eq!(v["time"], "T");
         assert!(line.ends_with('\n'));
+        let warn = render(LogFormat::Text, &Level::WARN, "w", "T");
+        assert_eq!(warn, "time=\"T\" level=warning msg=\"w\"\n");
     }
 
     #[test]

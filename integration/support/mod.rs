@@ -16,6 +16,7 @@ pub mod leftovers;
 pub mod procfs;
 pub mod runtime;
 pub mod scratch;
+pub mod shared_cgroup;
 pub mod spec;
 
 pub use bundle::Bundle;

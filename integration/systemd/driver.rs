@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nix::unistd::Pid;
 use oci_spec::runtime::LinuxResources;
-use shoji::cgroups::{mode, CgroupDriver};
+use shoji::cgroups::{mode, CgroupDriver, Owned};
 use shoji::systemd::dbus::{Started, Systemd};
 use shoji::systemd::{location, properties, SystemdDriver};
 
@@ -25,11 +25,25 @@ pub const SHOJI_JOINED: [&str; 4] = ["cpuset", "freezer", "blkio", "cpuacct"];
 struct Scoped {
     child: Child,
     driver: SystemdDriver,
+    /// What the driver claimed before making anything: all that destroy removes.
+    owned: Owned,
+}
+
+impl Scoped {
+    fn new(cgroups_path: &str, id: &str) -> Scoped {
+        let driver = driver(cgroups_path, id);
+        let owned = driver.claim().expect("claim");
+        Scoped {
+            child: sleeper(),
+            driver,
+            owned,
+        }
+    }
 }
 
 impl Drop for Scoped {
     fn drop(&mut self) {
-        let _ = self.driver.destroy();
+        let _ = self.driver.destroy(&self.owned);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -98,10 +112,7 @@ pub fn assert_gone(unit: &str, cgroup: &str) {
 fn scope_in_nested_slices_with_limits() {
     let _k8s = k8s_lock();
     in_sandbox("driver::scope_in_nested_slices_with_limits", || {
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver(K8S_PATH, "345def"),
-        };
+        let s = Scoped::new(K8S_PATH, "345def");
         let pid = s.child.id().to_string();
         let r = resources(
             r#"{"memory": {"limit": 104857600}, "pids": {"limit": 50},
@@ -143,23 +154,27 @@ fn scope_in_nested_slices_with_limits() {
         assert_eq!(file("memory.limit_in_bytes", "memory"), "209715200");
         assert_eq!(file("pids.max", "pids"), "60");
         assert_shows(K8S_UNIT, &["MemoryLimit=209715200", "TasksMax=60"]);
-        s.driver.destroy().unwrap();
+        s.driver.destroy(&s.owned).unwrap();
         assert_gone(K8S_UNIT, K8S_CGROUP);
-        s.driver.destroy().expect("a second destroy is a no-op");
+        s.driver
+            .destroy(&s.owned)
+            .expect("a second destroy is a no-op");
     });
 }
 
+/// A unit of the container's name that holds a process (another container's, or a mistyped
+/// name) is refused before anything is made, and neither the unit nor its process is touched
+/// by the failed create or its cleanup. (Replacing it, as before, killed that process.)
 #[test]
-fn leftover_unit_with_the_same_name_is_replaced() {
+fn populated_unit_with_the_same_name_is_refused_and_kept() {
     in_sandbox(
-        "driver::leftover_unit_with_the_same_name_is_replaced",
+        "driver::populated_unit_with_the_same_name_is_refused_and_kept",
         || {
-            let cgroups_path = "system.slice:shoji-test:leftover";
+            let cgroups_path = "system.slice:shoji-test:taken";
             let (unit, cgroup) = (
-                "shoji-test-leftover.scope",
-                "/system.slice/shoji-test-leftover.scope",
+                "shoji-test-taken.scope",
+                "/system.slice/shoji-test-taken.scope",
             );
-            // A unit left by a "crashed" runtime: same name, another process.
             let mut old = sleeper();
             let props = properties::unit_properties(unit, "system.slice", old.id(), false);
             let sd = Systemd::connect().unwrap();
@@ -168,25 +183,30 @@ fn leftover_unit_with_the_same_name_is_replaced() {
                     .unwrap(),
                 Started::Done
             );
-            let s = Scoped {
-                child: sleeper(),
-                driver: driver(cgroups_path, "leftover"),
-            };
-            s.driver
-                .create(Pid::from_raw(s.child.id() as i32), None)
-                .unwrap();
-            let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
-            assert_eq!(
-                procs,
-                s.child.id().to_string(),
-                "only the new process is in the unit"
-            );
-            // Stopping the old unit killed its process.
+            let d = driver(cgroups_path, "taken");
+            let err = format!("{:#}", d.claim().unwrap_err());
             assert!(
-                old.wait().unwrap().code().is_none(),
-                "the old unit's process was killed"
+                err.contains("already exists and holds 1 process(es)"),
+                "{err}"
             );
-            s.driver.destroy().unwrap();
+            // Even without the claim, create does not stop the unit to replace it.
+            let mut new = sleeper();
+            let err = d.create(Pid::from_raw(new.id() as i32), None).unwrap_err();
+            assert!(
+                format!("{err:#}").contains("refusing to replace it"),
+                "{err:#}"
+            );
+            d.destroy(&Owned::default()).unwrap();
+            let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+            let alive = old.try_wait().unwrap().is_none();
+            let _ = new.kill();
+            let _ = new.wait();
+            let _ = old.kill();
+            let _ = old.wait();
+            let _ = sd.stop_unit(unit, Duration::from_secs(30));
+            let _ = sd.reset_failed_unit(unit);
+            assert!(alive, "the unit's own process was killed");
+            assert_eq!(procs, old.id().to_string(), "the unit kept its process");
             assert_gone(unit, cgroup);
         },
     );
@@ -199,10 +219,7 @@ fn failed_create_leaves_no_unit() {
             "shoji-test-fails.scope",
             "/system.slice/shoji-test-fails.scope",
         );
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver("system.slice:shoji-test:fails", "fails"),
-        };
+        let s = Scoped::new("system.slice:shoji-test:fails", "fails");
         // systemd takes AllowedCPUs=63 (it has no v1 cpuset support); the cpuset file does not.
         let r = resources(r#"{"cpu": {"cpus": "63"}, "memory": {"limit": 104857600}}"#);
         let err = s
@@ -222,10 +239,7 @@ fn private_socket_when_there_is_no_system_bus() {
             "the bus is hidden"
         );
         let (unit, cgroup) = ("shoji-test-p2p.scope", "/system.slice/shoji-test-p2p.scope");
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver("system.slice:shoji-test:p2p", "p2p"),
-        };
+        let s = Scoped::new("system.slice:shoji-test:p2p", "p2p");
         let r = resources(r#"{"memory": {"limit": 52428800}}"#);
         s.driver
             .create(Pid::from_raw(s.child.id() as i32), Some(&r))
@@ -235,7 +249,7 @@ fn private_socket_when_there_is_no_system_bus() {
         ));
         assert_eq!(limit, "52428800");
         assert_shows(unit, &["Delegate=yes", "ActiveState=active"]);
-        s.driver.destroy().unwrap();
+        s.driver.destroy(&s.owned).unwrap();
         assert_gone(unit, cgroup);
     });
 }

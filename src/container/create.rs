@@ -14,7 +14,7 @@ use crate::process::spawn::spawn_init;
 use crate::process::sync::{Channel, Msg};
 use crate::process::{exec_fifo, InitConfig};
 use crate::spec::{self, ValidatedSpec};
-use crate::state::{pid_start_time, ContainerDir, Record, Status, Store};
+use crate::state::{pid_start_time, ContainerDir, Creator, Record, Status, Store};
 
 /// runc's phrase for any failure to make or join the container's cgroup.
 const CGROUP_ERROR: &str = "unable to apply cgroup configuration";
@@ -48,17 +48,27 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
     let mut guard = CreateGuard::default();
+    // The `creating` record is written first, and saved again before each later thing is
+    // made, so a SIGKILL at any point leaves what one `delete --force` removes.
     let dir = guard.dir.insert(store.create(&opts.id)?);
+    let mut record = new_record(&opts.id, &v, location.clone())?;
+    dir.save(&record)?;
     let fifo_fd = exec_fifo::make(&dir.fifo_path())?;
     let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
+    let owned = driver.claim().context(CGROUP_ERROR)?;
+    guard.owned = owned.clone();
     // On cgroup v2 the init is cloned into its prepared cgroup, so that must exist first;
     // elsewhere the cgroup is prepared while stage 1 builds the namespaces.
     let v2 = location.mode == cgroups::CgroupMode::V2;
-    let cgroup_dir = match v2 {
-        true => driver.prepare(resources).context(CGROUP_ERROR)?,
-        false => None,
-    };
+    let cgroup_dir = dir.record_then(
+        &mut record,
+        |r| r.cgroup_owned = owned,
+        || match v2 {
+            true => driver.prepare(resources).context(CGROUP_ERROR),
+            false => Ok(None),
+        },
+    )?;
     let console = connect_console(&v, opts)?;
     let cfg = InitConfig {
         id: &opts.id,
@@ -77,6 +87,8 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
         close_in_child: vec![dir.lock_fd()],
     };
+    // Stage 1 and the init wait on the sync socket at every step until `Ready`: if this
+    // process dies before the init's pid is recorded, they read EOF and exit.
     let spawned = spawn_init(&cfg)?;
     // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.
     drop(fifo_fd);
@@ -88,6 +100,11 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     }
     let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
+    record_init(
+        guard.dir.as_ref().expect("state dir is held"),
+        &mut record,
+        init,
+    )?;
     tracing::debug!("init forked (pid {init}, born in its cgroup: {in_cgroup})");
     // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
     // container code runs outside the limits.
@@ -96,12 +113,20 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         driver.create(init, resources).context(CGROUP_ERROR)?;
     }
     chan.send(&Msg::Done)?;
-    let mut record = new_record(&opts.id, &v, init, location)?;
     run_create_hooks(chan, &v, &record)?;
     chan.expect(&Msg::Ready).map_err(start_error)?;
     tracing::debug!("init is ready and waits on the exec fifo");
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
+    record.creating = None;
     commit(guard, record, opts.pid_file.as_deref())
+}
+
+/// The init exists: record it before anything else happens to it, so a delete of a create
+/// killed from here on finds (and kills) it.
+fn record_init(dir: &ContainerDir, record: &mut Record, init: Pid) -> Result<()> {
+    record.init_pid = init.as_raw();
+    record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
+    dir.save(record)
 }
 
 /// The init waits on the exec FIFO: record the container, and keep everything the guard held.
@@ -189,7 +214,8 @@ fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<Own
     }
 }
 
-fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) -> Result<Record> {
+/// The `creating` record: no init yet, nothing made yet.
+fn new_record(id: &str, v: &ValidatedSpec, cgroup: CgroupLocation) -> Result<Record> {
     let owner = nix::unistd::User::from_uid(nix::unistd::geteuid())
         .ok()
         .flatten()
@@ -197,7 +223,7 @@ fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) ->
         .unwrap_or_default();
     Ok(Record {
         id: id.to_string(),
-        init_pid: init.as_raw(),
+        init_pid: 0,
         init_start_time: 0,
         bundle: v.bundle.clone(),
         rootfs: v.rootfs.clone(),
@@ -206,6 +232,8 @@ fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) ->
         annotations: v.spec.annotations().clone().unwrap_or_default(),
         cgroup,
         config: v.spec.clone(),
+        creating: Some(Creator::this_process()),
+        cgroup_owned: Default::default(),
     })
 }
 

@@ -1,9 +1,9 @@
-//! `kill`: a signal to the init, or with `--all` to every process in the container's cgroup.
+//! `kill`: a signal to the init, or with `--all` to every process of the container (all of its
+//! cgroup if the container made it, see `own_processes`).
 use anyhow::{Context, Result};
 use nix::sys::signal::{kill as send, Signal};
 use nix::unistd::Pid;
 
-use crate::cgroups;
 use crate::state::{require_status, Status, Store};
 
 pub fn kill(store: &Store, id: &str, signal: Signal, all: bool) -> Result<()> {
@@ -15,8 +15,7 @@ pub fn kill(store: &Store, id: &str, signal: Signal, all: bool) -> Result<()> {
         &[Status::Created, Status::Running, Status::Paused],
     )?;
     if all {
-        let driver = cgroups::driver(&record.cgroup)?;
-        return driver.cgroup().kill_all(signal);
+        return super::own_processes::signal_all(&record, signal);
     }
     send(Pid::from_raw(record.init_pid), signal)
         .with_context(|| format!("sending {signal} to the container's init"))

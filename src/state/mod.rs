@@ -1,7 +1,7 @@
 //! state: what a container leaves in `<root>/<id>/` so later commands can find it.
 //!
-//! Inputs: the record written once by `create` when the init waits on the exec FIFO. Outputs: the
-//! record and its computed status. Runs in the runtime parent. Invariants: status is never stored
+//! Inputs: the record `create` writes before it makes anything and completes when the init waits
+//! on the exec FIFO (`creating`). Outputs: the record and its computed status. Runs in the runtime parent. Invariants: status is never stored
 //! (it is derived from the init's pid + start time, the FIFO and the freezer); writes are
 //! atomic (temp + rename); every mutating command holds the container's flock.
 use std::collections::HashMap;
@@ -11,12 +11,14 @@ use anyhow::Result;
 use oci_spec::runtime::Spec;
 use serde::{Deserialize, Serialize};
 
-use crate::cgroups::CgroupLocation;
+use crate::cgroups::{CgroupLocation, Owned};
 
+mod creating;
 mod id;
 mod status;
 mod store;
 
+pub use creating::Creator;
 pub use id::validate_id;
 pub use status::{pid_start_time, Status};
 pub use store::{ContainerDir, ContainerDirView, Store};
@@ -38,6 +40,12 @@ pub struct Record {
     pub cgroup: CgroupLocation,
     /// The validated config, for hooks at start/delete and defaults for exec and update.
     pub config: Spec,
+    /// Set while `create` builds the container, cleared when the init waits on the exec FIFO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creating: Option<Creator>,
+    /// The cgroup directories (and systemd unit) this container made: all that delete removes.
+    #[serde(default)]
+    pub cgroup_owned: Owned,
 }
 
 /// runc's `state` output (runtime-spec state plus rootfs, created, owner).

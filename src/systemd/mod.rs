@@ -19,8 +19,8 @@ use nix::unistd::Pid;
 use oci_spec::runtime::LinuxResources;
 
 use crate::cgroups::cgroupfs::CgroupfsDriver;
-use crate::cgroups::handle::CgroupHandle;
-use crate::cgroups::{CgroupDriver, CgroupLocation, CgroupMode};
+use crate::cgroups::handle::{pids_in, CgroupHandle};
+use crate::cgroups::{CgroupDriver, CgroupLocation, CgroupMode, Owned};
 
 pub mod dbus;
 mod device_allow;
@@ -77,8 +77,23 @@ impl SystemdDriver {
         self.files.cgroup().dirs().of("name=systemd")
     }
 
-    /// StartTransientUnit; a unit of the same name left by a crashed container is stopped and
-    /// reset, and the start retried once. Returns the resources the files must get.
+    /// See `claim`: a unit of our name holding processes is not ours to replace.
+    fn refuse_populated_unit(&self) -> Result<()> {
+        let Some(dir) = self.unit_dir().filter(|d| d.is_dir()) else {
+            return Ok(());
+        };
+        let found = pids_in(dir)?.len();
+        if found > 0 {
+            bail!(
+                "systemd unit {:?} already exists and holds {found} process(es): refusing to replace it",
+                self.unit
+            );
+        }
+        Ok(())
+    }
+
+    /// StartTransientUnit; a unit of the same name left by a crashed container (and empty) is
+    /// stopped and reset, and the start retried once. Returns the resources the files must get.
     fn start_unit(&self, pid: Pid, r: Option<&LinuxResources>) -> Result<Option<LinuxResources>> {
         let bus = self.bus()?;
         let pid = u32::try_from(pid.as_raw()).context("invalid pid")?;
@@ -92,6 +107,8 @@ impl SystemdDriver {
             None => None,
         };
         if bus.start_transient_unit(&self.unit, &props, JOB_TIMEOUT)? == Started::Exists {
+            // Stopping a unit kills what it holds: only an empty leftover is replaced.
+            self.refuse_populated_unit()?;
             bus.stop_unit(&self.unit, JOB_TIMEOUT)?;
             bus.reset_failed_unit(&self.unit)?;
             if bus.start_transient_unit(&self.unit, &props, JOB_TIMEOUT)? == Started::Exists {
@@ -118,13 +135,19 @@ impl CgroupDriver for SystemdDriver {
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
         // Unit first: systemd makes the directories it manages and moves `pid` in; then the
         // cgroupfs driver makes the rest, joins them all and writes the files.
-        let result = self
-            .start_unit(pid, resources)
-            .and_then(|files| self.files.create(pid, files.as_ref().or(resources)));
-        if result.is_err() {
-            let _ = self.destroy();
-        }
-        result
+        // On error the caller's guard stops the unit and removes what it claimed.
+        self.start_unit(pid, resources)
+            .and_then(|files| self.files.create(pid, files.as_ref().or(resources)))
+    }
+
+    /// A scope of this name that still holds processes belongs to a live container (or
+    /// whatever else started it): replacing it would kill them, so it is refused. An empty
+    /// one is a leftover of a crashed create, replaced and then owned.
+    fn claim(&self) -> Result<Owned> {
+        self.refuse_populated_unit()?;
+        let mut owned = self.files.claim()?;
+        owned.unit = true;
+        Ok(owned)
     }
 
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()> {
@@ -140,7 +163,11 @@ impl CgroupDriver for SystemdDriver {
             .update(&with_cpu_quota(resources, translated.cpu_quota))
     }
 
-    fn destroy(&self) -> Result<()> {
+    fn destroy(&self, owned: &Owned) -> Result<()> {
+        if !owned.unit {
+            // Not our unit: only the directories this container made beside it are ours.
+            return self.files.destroy(owned);
+        }
         // SIGKILL first: StopUnit sends SIGTERM, which a container's PID 1 ignores, and waits
         // out systemd's stop timeout before killing. The handle thaws a paused container (a
         // frozen task cannot die); KillUnit, a round trip more, is only for a unit whose other
@@ -164,7 +191,7 @@ impl CgroupDriver for SystemdDriver {
             Err(_) => {}
         }
         // The directories systemd does not manage (and any sub-cgroups) are ours to remove.
-        self.files.destroy()
+        self.files.destroy(owned)
     }
 
     fn cgroup(&self) -> &CgroupHandle {
