@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod cgroup_parents;
 pub mod console;
 pub mod container;
+pub mod crash;
 pub mod leftovers;
 pub mod procfs;
 pub mod runtime;

@@ -11,6 +11,7 @@ mod sandbox;
 mod support;
 
 mod bench;
+mod crash;
 mod driver;
 mod operations;
 mod runtime;
