@@ -46,6 +46,7 @@ vm_cases! {
     Direct direct_refusals => "refusals.sh" (120);
     Direct direct_update => "update.sh" (120);
     Direct direct_born_in_cgroup => "born_in_cgroup.sh" (60);
+    Direct direct_shared_cgroup => "shared_cgroup.sh" (120);
     Systemd systemd_cgroup2_controllers => "systemd_scope.sh" (60);
     Systemd systemd_resources => "resources.sh" (180);
     Systemd systemd_io_throttle => "io_throttle.sh" (120);
