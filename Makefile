@@ -2,7 +2,9 @@
 #   make build   release binary at target/release/shoji
 #   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
-#   make bench   100 sequential `run`s with shoji, runc and crun side by side
+#   make bench   issue 11's figures with their targets, shoji beside runc and crun: host (run,
+#                floor, grace period, exec, 16 parallel loops, RSS, size), systemd sandbox,
+#                cgroup v2 VM (direct and systemd modes)
 # A tier can be pointed at another runtime: `make tier-host SHOJI_RUNTIME=/usr/sbin/runc`.
 
 SHELL := /bin/bash
@@ -64,4 +66,5 @@ demo: build
 
 bench: build
 	bash bench/host.sh $(SHOJI)
-	@if [ -f bench/systemd.sh ]; then bash bench/systemd.sh $(SHOJI); else echo "bench/systemd.sh not present"; fi
+	bash bench/systemd.sh $(SHOJI)
+	bash bench/vm.sh $(SHOJI)

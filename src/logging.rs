@@ -17,6 +17,15 @@ use tracing_subscriber::layer::{Context as LayerContext, Layer, SubscriberExt};
 use crate::cli::GlobalArgs;
 
 static TO_STDERR: AtomicBool = AtomicBool::new(true);
+/// Set in the container's children once they closed the runtime's fds, the log file's among them.
+static FILE_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// In a container's child, before it closes the runtime's fds: log lines must not go to the
+/// number the `--log` file had (a file of the container may get it next). Its errors reach
+/// the parent over the sync channel instead. Logging to stderr goes on.
+pub fn stop_file_logging() {
+    FILE_CLOSED.store(true, Ordering::Relaxed);
+}
 
 /// Whether log lines already go to stderr (no `--log`), so main need not print the error again.
 pub fn logs_to_stderr() -> bool {
@@ -58,6 +67,9 @@ impl Visit for MessageVisitor {
 impl<S: Subscriber> Layer<S> for LineLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: LayerContext<'_, S>) {
         if *event.metadata().level() > self.max {
+            return;
+        }
+        if FILE_CLOSED.load(Ordering::Relaxed) && !logs_to_stderr() {
             return;
         }
         let mut msg = MessageVisitor::default();

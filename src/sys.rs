@@ -13,6 +13,28 @@ pub fn cloexec_from(first: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Close the fds `first..=last` (close_range(2), Linux 5.9; on an older kernel one close per
+/// fd up to the fd limit).
+pub fn close_range(first: u32, last: u32) -> io::Result<()> {
+    // SAFETY: close_range only closes fds of this process; no memory is passed.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::ENOSYS) {
+        return Err(err);
+    }
+    let limit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map(|(soft, _)| soft.min(u64::from(u32::MAX)) as u32)
+        .unwrap_or(1024);
+    for fd in first..=last.min(limit) {
+        // SAFETY: closing an fd number; a number that is not open gives EBADF, ignored.
+        unsafe { libc::close(fd as libc::c_int) };
+    }
+    Ok(())
+}
+
 /// Give the container a new session keyring (so it cannot read the host's keys), named after
 /// the container as runc does.
 pub fn join_session_keyring(name: &str) -> io::Result<()> {

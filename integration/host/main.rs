@@ -20,6 +20,7 @@ mod bad_input;
 mod cgroupfs;
 mod console;
 mod crash_loop;
+mod cwd_escape;
 mod hooks;
 mod lifecycle;
 mod log;

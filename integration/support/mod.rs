@@ -13,6 +13,7 @@ pub mod cgroup_parents;
 pub mod console;
 pub mod container;
 pub mod crash;
+pub mod cwd_escape;
 pub mod leftovers;
 pub mod procfs;
 pub mod runtime;

@@ -239,3 +239,21 @@ pub fn read(path: impl AsRef<Path>) -> String {
     let path = path.as_ref();
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path:?}: {e}"))
 }
+
+/// The first of `files` this kernel offers in cgroup directory `dir`. Optional features differ
+/// per machine (BFQ weights, swap accounting, realtime groups): a test asserts the value where
+/// the file exists and the runtime's error naming it where it does not.
+pub fn offered<'a>(dir: &Path, files: &[&'a str]) -> Option<&'a str> {
+    files.iter().copied().find(|f| dir.join(f).exists())
+}
+
+/// "major:minor" of a block device this machine has (the first under /sys/block).
+pub fn a_block_device() -> String {
+    let disk = std::fs::read_dir("/sys/block")
+        .expect("/sys/block")
+        .flatten()
+        .next()
+        .expect("this machine has a block device")
+        .path();
+    read(disk.join("dev")).trim().to_owned()
+}

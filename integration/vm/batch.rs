@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result};
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::{boot, kernel, CASES};
+use crate::{boot, kernel, BENCHES, CASES};
 
 /// Which PID 1 the guest runs, and therefore which cgroup driver the cases use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,7 @@ static SYSTEMD: OnceLock<Boot> = OnceLock::new();
 pub fn result(name: &str) -> CaseResult {
     let case = CASES
         .iter()
+        .chain(BENCHES)
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no VM case named {name:?}"));
     let cell = match case.mode {
@@ -87,10 +88,12 @@ pub fn assert_case(name: &str) {
 
 fn boot_mode(mode: Mode) -> Result<boot::Outcome> {
     let filters = test_filters();
+    let named = |c: &&Case| filters.iter().any(|f| c.name.contains(f.as_str()));
     let cases: Vec<&Case> = CASES
         .iter()
         .filter(|c| c.mode == mode)
-        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.name.contains(f.as_str())))
+        .filter(|c| filters.is_empty() || named(c))
+        .chain(BENCHES.iter().filter(|c| c.mode == mode).filter(named))
         .collect();
     let kernel = {
         let _lock = lock_cache()?;

@@ -57,3 +57,32 @@ vm_cases! {
     Systemd systemd_refusals => "refusals.sh" (120);
     Systemd systemd_update => "update.sh" (120);
 }
+
+/// Benchmarks (issue 11's v2 figures), run only by `bench/vm.sh` (`--ignored`): a boot runs
+/// one only when a test filter names it, so the tier itself never pays for them.
+pub const BENCHES: &[batch::Case] = &[
+    batch::Case {
+        name: "bench_direct",
+        mode: batch::Mode::Direct,
+        script: include_str!("cases/bench.sh"),
+        timeout_secs: 1200,
+    },
+    batch::Case {
+        name: "bench_systemd",
+        mode: batch::Mode::Systemd,
+        script: include_str!("cases/bench.sh"),
+        timeout_secs: 1800,
+    },
+];
+
+#[test]
+#[ignore = "a benchmark: bench/vm.sh runs it"]
+fn bench_direct() {
+    batch::assert_case("bench_direct");
+}
+
+#[test]
+#[ignore = "a benchmark: bench/vm.sh runs it"]
+fn bench_systemd() {
+    batch::assert_case("bench_systemd");
+}

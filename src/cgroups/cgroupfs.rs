@@ -63,7 +63,27 @@ impl CgroupfsDriver {
     /// touched: they are set once at create.
     pub fn apply_resources(&self, r: &LinuxResources) -> Result<()> {
         let dirs = self.dirs();
-        let writes = match dirs.mode {
+        files::apply(&self.resource_writes(r)?, |c| {
+            dirs.of(c).map(Path::to_path_buf)
+        })?;
+        match r.cpu().as_ref().and_then(|c| c.shares()) {
+            Some(shares) if dirs.mode != CgroupMode::V2 && shares != 0 => self.check_shares(shares),
+            _ => Ok(()),
+        }
+    }
+
+    /// Write `r` back after a refused update, skipping what this kernel does not offer
+    /// (see [`files::restore`]).
+    pub fn restore_resources(&self, r: &LinuxResources) -> Result<()> {
+        let dirs = self.dirs();
+        files::restore(&self.resource_writes(r)?, |c| {
+            dirs.of(c).map(Path::to_path_buf)
+        })
+    }
+
+    fn resource_writes(&self, r: &LinuxResources) -> Result<Vec<files::Write>> {
+        let dirs = self.dirs();
+        Ok(match dirs.mode {
             CgroupMode::V2 => {
                 let dir = dirs.require("unified")?;
                 let now = V2Now {
@@ -76,12 +96,7 @@ impl CgroupfsDriver {
                 resources_v2::v2_writes(r, &now)?
             }
             _ => resources::v1_writes(r, self.memory_now()?)?,
-        };
-        files::apply(&writes, |c| dirs.of(c).map(Path::to_path_buf))?;
-        match r.cpu().as_ref().and_then(|c| c.shares()) {
-            Some(shares) if dirs.mode != CgroupMode::V2 && shares != 0 => self.check_shares(shares),
-            _ => Ok(()),
-        }
+        })
     }
 
     /// The kernel clamps cpu.shares to [2, 262144] without an error; say so, as runc does.
@@ -291,6 +306,10 @@ impl CgroupDriver for CgroupfsDriver {
             bail!("cgroup {:?} does not exist", self.handle.location.path);
         }
         self.apply_resources(resources)
+    }
+
+    fn restore(&self, resources: &LinuxResources) -> Result<()> {
+        self.restore_resources(resources)
     }
 
     fn destroy(&self, owned: &Owned) -> Result<()> {

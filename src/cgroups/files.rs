@@ -98,6 +98,18 @@ fn describe(dir: &Path, w: &Write, e: io::Error) -> anyhow::Error {
     anyhow!("writing {:?} to {:?}: {}", w.value, path, errno_text(&e))
 }
 
+/// Write back earlier values after a refused update, best effort: a setting whose file (or
+/// whole hierarchy) this kernel does not offer is skipped, since nothing can have been written
+/// there; every other refusal is reported.
+pub fn restore(writes: &[Write], dir_of: impl Fn(&str) -> Option<PathBuf>) -> Result<()> {
+    let offered: Vec<Write> = writes
+        .iter()
+        .filter(|w| dir_of(w.controller).is_some())
+        .map(|w| w.clone().if_present())
+        .collect();
+    apply(&offered, dir_of)
+}
+
 /// Write one control file. Cgroup files take one value per write(2), so no buffering.
 pub fn write_file(path: &Path, value: &str) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).truncate(false).open(path)?;

@@ -82,6 +82,9 @@ pub trait CgroupDriver {
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()>;
     /// Change the limits of a running container.
     fn update(&self, resources: &LinuxResources) -> Result<()>;
+    /// Write back earlier values after a refused `update`: a setting this kernel does not
+    /// offer is skipped (nothing was written there), so only what may have landed is undone.
+    fn restore(&self, resources: &LinuxResources) -> Result<()>;
     /// Kill what is left in the directories `owned` names and remove them (and stop the unit
     /// if it is owned); nothing else is touched. Idempotent.
     fn destroy(&self, owned: &Owned) -> Result<()>;

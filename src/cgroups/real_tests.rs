@@ -313,11 +313,10 @@ fn update_rewrites_the_files_and_names_a_refused_value() {
     let fx = Fixture::new(&unique_root(), None);
     let first = r#"{"memory": {"limit": 67108864}, "cpu": {"shares": 512}}"#;
     fx.driver.create(fx.pid(), Some(&resources(first))).unwrap();
-    let second = r#"{"memory": {"limit": 134217728, "swap": 268435456}, "cpu": {"quota": 20000, "period": 50000}, "pids": {"limit": 7}}"#;
+    let second = r#"{"memory": {"limit": 134217728}, "cpu": {"quota": 20000, "period": 50000}, "pids": {"limit": 7}}"#;
     fx.driver.update(&resources(second)).unwrap();
     let memory = fx.v1_dir("memory");
     assert_eq!(read(&memory, "memory.limit_in_bytes"), "134217728");
-    assert_eq!(read(&memory, "memory.memsw.limit_in_bytes"), "268435456");
     let cpu = fx.v1_dir("cpu");
     assert_eq!(read(&cpu, "cpu.cfs_quota_us"), "20000");
     assert_eq!(read(&cpu, "cpu.cfs_period_us"), "50000");
@@ -327,14 +326,6 @@ fn update_rewrites_the_files_and_names_a_refused_value() {
         "an update leaves unmentioned values alone"
     );
     assert_eq!(read(&fx.v1_dir("pids"), "pids.max"), "7");
-    // Lowering memory below memsw's current value must write memory first.
-    fx.driver
-        .update(&resources(
-            r#"{"memory": {"limit": 33554432, "swap": 67108864}}"#,
-        ))
-        .unwrap();
-    assert_eq!(read(&memory, "memory.limit_in_bytes"), "33554432");
-    assert_eq!(read(&memory, "memory.memsw.limit_in_bytes"), "67108864");
 
     let err = format!(
         "{:#}",
@@ -400,42 +391,98 @@ fn exec_joins_the_cgroup_and_a_sub_cgroup_and_destroy_removes_both() {
     }
 }
 
+/// Settings that depend on optional kernel features: applied where this host offers them, else
+/// refused with an error naming the hierarchy or file, leaving nothing behind.
 #[test]
-fn settings_this_host_lacks_are_named_and_leave_nothing() {
+fn optional_settings_apply_or_are_named_and_leave_nothing() {
     let table = [
         // CFQ's leaf weights are gone from multiqueue kernels.
         (
             r#"{"blockIO": {"leafWeight": 500}}"#,
-            "blkio.leaf_weight\" does not exist",
+            "blkio",
+            "blkio.leaf_weight",
+            "500",
         ),
         (
             r#"{"network": {"classID": 1048577}}"#,
-            "the \"net_cls\" cgroup hierarchy is not mounted",
+            "net_cls",
+            "net_cls.classid",
+            "1048577",
         ),
         (
             r#"{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}"#,
-            "the \"hugetlb\" cgroup hierarchy is not mounted",
+            "hugetlb",
+            "hugetlb.2MB.limit_in_bytes",
+            "2097152",
         ),
     ];
-    for (json, want) in table {
+    let mounts = mode::mounts().unwrap();
+    for (json, controller, file, value) in table {
+        let mounted = mounts.v1.iter().any(|h| h.has(controller));
         let fx = Fixture::new(&unique_root(), None);
-        let err = format!(
-            "{:#}",
-            fx.driver
-                .create(fx.pid(), Some(&resources(json)))
-                .unwrap_err()
-        );
+        let offered = mounted && {
+            fx.driver.create(fx.pid(), None).unwrap();
+            fx.v1_dir(controller).join(file).exists()
+        };
+        let result = if mounted {
+            fx.driver.update(&resources(json))
+        } else {
+            fx.driver.create(fx.pid(), Some(&resources(json)))
+        };
+        if offered {
+            result.unwrap();
+            assert_eq!(read(&fx.v1_dir(controller), file), value, "{json}");
+            continue;
+        }
+        let err = format!("{:#}", result.unwrap_err());
+        let want = match mounted {
+            true => format!("{file}\" does not exist"),
+            false => format!("the {controller:?} cgroup hierarchy is not mounted"),
+        };
         assert!(err.starts_with("cannot "), "{err}");
-        assert!(err.contains(want), "{json}: {err}");
-        fx.driver.destroy(&fx.owned).unwrap();
-        for dir in fx.driver.cgroup().dirs().all() {
-            assert!(!dir.exists(), "{json}: {dir:?} left behind");
+        assert!(err.contains(&want), "{json}: {err}");
+        if !mounted {
+            // What create's guard does on any error: destroy what was claimed.
+            fx.driver.destroy(&fx.owned).unwrap();
+            for dir in fx.driver.cgroup().dirs().all() {
+                assert!(!dir.exists(), "{json}: {dir:?} left behind");
+            }
+        }
+    }
+}
+
+/// The first of `files` this kernel offers in `dir` (optional files differ per machine).
+fn offered<'a>(dir: &Path, files: &[&'a str]) -> Option<&'a str> {
+    files.iter().copied().find(|f| dir.join(f).exists())
+}
+
+/// The weight goes to BFQ's file when the kernel has one, else to blkio.weight, as runc; with
+/// neither (mq-deadline on this machine kind) the update names both files and changes nothing.
+#[test]
+fn blkio_weight_goes_to_the_file_the_kernel_offers_as_runc_does() {
+    let fx = Fixture::new(&unique_root(), None);
+    fx.driver.create(fx.pid(), None).unwrap();
+    let blkio = fx.v1_dir("blkio");
+    let weight = resources(r#"{"blockIO": {"weight": 300}}"#);
+    match offered(&blkio, &["blkio.bfq.weight", "blkio.weight"]) {
+        Some(file) => {
+            fx.driver.update(&weight).unwrap();
+            assert_eq!(read(&blkio, file), "300", "{file}");
+        }
+        None => {
+            let err = format!("{:#}", fx.driver.update(&weight).unwrap_err());
+            let both = format!(
+                "{:?} or {:?} does not exist",
+                blkio.join("blkio.bfq.weight"),
+                blkio.join("blkio.weight")
+            );
+            assert!(err.contains("\"300\"") && err.contains(&both), "{err}");
         }
     }
 }
 
 #[test]
-fn blkio_weight_goes_to_bfq_as_runc_does() {
+fn blkio_throttle_goes_to_the_devices_file() {
     let fx = Fixture::new(&unique_root(), None);
     // Any block device of this machine, as "major:minor".
     let disk = std::fs::read_dir("/sys/block")
@@ -447,15 +494,42 @@ fn blkio_weight_goes_to_bfq_as_runc_does() {
     let dev = read(&disk, "dev");
     let (major, minor) = dev.split_once(':').unwrap();
     let r = format!(
-        r#"{{"blockIO": {{"weight": 300, "throttleReadBpsDevice": [{{"major": {major}, "minor": {minor}, "rate": 1048576}}]}}}}"#
+        r#"{{"blockIO": {{"throttleReadBpsDevice": [{{"major": {major}, "minor": {minor}, "rate": 1048576}}]}}}}"#
     );
     fx.driver.create(fx.pid(), Some(&resources(&r))).unwrap();
-    let blkio = fx.v1_dir("blkio");
-    assert_eq!(read(&blkio, "blkio.bfq.weight"), "300");
     assert_eq!(
-        read(&blkio, "blkio.throttle.read_bps_device"),
+        read(&fx.v1_dir("blkio"), "blkio.throttle.read_bps_device"),
         format!("{dev} 1048576")
     );
+}
+
+/// memsw = memory + swap, so raising both writes memsw first and lowering both writes memory
+/// first. Without swap accounting (a boot option) a swap limit names the missing file.
+#[test]
+fn swap_limits_go_in_the_order_the_kernel_accepts() {
+    let fx = Fixture::new(&unique_root(), None);
+    let first = r#"{"memory": {"limit": 67108864}}"#;
+    fx.driver.create(fx.pid(), Some(&resources(first))).unwrap();
+    let memory = fx.v1_dir("memory");
+    let raise = resources(r#"{"memory": {"limit": 134217728, "swap": 268435456}}"#);
+    if offered(&memory, &["memory.memsw.limit_in_bytes"]).is_none() {
+        let err = format!("{:#}", fx.driver.update(&raise).unwrap_err());
+        assert!(
+            err.contains("memory.memsw.limit_in_bytes\" does not exist"),
+            "{err}"
+        );
+        return;
+    }
+    fx.driver.update(&raise).unwrap();
+    assert_eq!(read(&memory, "memory.limit_in_bytes"), "134217728");
+    assert_eq!(read(&memory, "memory.memsw.limit_in_bytes"), "268435456");
+    fx.driver
+        .update(&resources(
+            r#"{"memory": {"limit": 33554432, "swap": 67108864}}"#,
+        ))
+        .unwrap();
+    assert_eq!(read(&memory, "memory.limit_in_bytes"), "33554432");
+    assert_eq!(read(&memory, "memory.memsw.limit_in_bytes"), "67108864");
 }
 
 #[test]
@@ -602,7 +676,12 @@ fn v2_driver_and_handle_on_the_unified_hierarchy() {
     assert!(read(&dir, "cgroup.events").lines().any(|l| l == "frozen 0"));
     let stats = h.stats().unwrap();
     assert!(stats.cpu.usage.total > 0, "{stats:?}");
-    assert!(stats.cpu.psi.is_some(), "cpu.pressure is read on v2");
+    // PSI is a build and boot option (psi=0): read where the kernel offers it, else absent.
+    assert_eq!(
+        stats.cpu.psi.is_some(),
+        dir.join("cpu.pressure").exists(),
+        "cpu.pressure is read on v2 where it exists"
+    );
 
     // destroy: cgroup.kill, then the sub-cgroup and the cgroup are removed.
     driver.destroy(&owned).unwrap();

@@ -85,7 +85,6 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
             .or(local_console(&v, opts)),
         preserve_fds: opts.preserve_fds,
         cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
-        close_in_child: vec![dir.lock_fd()],
     };
     // Stage 1 and the init wait on the sync socket at every step until `Ready`: if this
     // process dies before the init's pid is recorded, they read EOF and exit.

@@ -2,7 +2,8 @@
 //! update or exec starts from them. Only the values asked for are written; if the kernel
 //! refuses one, the previous values of those same keys are written back: the saved ones, or
 //! for a key never set, what a fresh cgroup has (so an earlier write of the same update that
-//! did land is undone too).
+//! did land is undone too). A setting whose file this kernel does not offer is never written
+//! back: nothing can have landed there.
 use anyhow::{Context, Result};
 use oci_spec::runtime::LinuxResources;
 use serde_json::Value;
@@ -37,7 +38,7 @@ pub fn update(store: &Store, id: &str, delta: &LinuxResources) -> Result<()> {
         };
         let fresh = fresh_values(cpuset("cpuset.cpus"), cpuset("cpuset.mems"));
         let old = restrict(&merge(&fresh, &current)?, delta)?;
-        if let Err(undo) = driver.update(&old) {
+        if let Err(undo) = driver.restore(&old) {
             tracing::warn!("restoring previous limits after a failed update: {undo:#}");
         }
         return Err(e).context("unable to apply cgroup configuration");

@@ -37,6 +37,7 @@ pub fn apply(process: &Process) -> Result<ExecTarget> {
     let cwd = process.cwd();
     std::fs::create_dir_all(cwd).ok();
     nix::unistd::chdir(cwd).with_context(|| format!("chdir to cwd {cwd:?} set in config.json"))?;
+    verify_cwd_in_root(cwd)?;
     if let Some(caps) = process.capabilities() {
         capabilities::drop_bounding(caps)?;
         capabilities::keep_across_setuid()?;
@@ -50,6 +51,18 @@ pub fn apply(process: &Process) -> Result<ExecTarget> {
         nix::sys::prctl::set_no_new_privs().context("prctl(PR_SET_NO_NEW_PRIVS)")?;
     }
     target(process)
+}
+
+/// The kernel's getcwd names a directory outside this process's root "(unreachable)/…"
+/// (glibc turns that into ENOENT): a cwd that resolved through a leaked fd or a /proc link to
+/// a host directory is caught here, before the container process could use it.
+fn verify_cwd_in_root(cwd: &Path) -> Result<()> {
+    match nix::unistd::getcwd() {
+        Ok(dir) if dir.is_absolute() => Ok(()),
+        _ => bail!(
+            "cwd {cwd:?} set in config.json is outside the container's root (possible container breakout)"
+        ),
+    }
 }
 
 fn target(process: &Process) -> Result<ExecTarget> {

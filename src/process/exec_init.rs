@@ -55,6 +55,12 @@ pub fn spawn_exec(cfg: &ExecConfig, plan: &NamespacePlan) -> Result<Spawned> {
 }
 
 fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> {
+    // Before joining anything: only the fds this child needs stay open (fds.rs).
+    let keep: Vec<_> = [Some(chan.raw_fd()), cfg.console]
+        .into_iter()
+        .flatten()
+        .collect();
+    super::fds::close_runtime_fds(&keep, cfg.preserve_fds)?;
     // Non-dumpable before the first setns, so no process of the container can ptrace us or
     // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
     // is inherited by stage 2 and reset by its execve.

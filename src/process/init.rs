@@ -7,16 +7,22 @@ use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::sync::{Channel, Msg};
-use super::{attrs, exec_fifo, InitConfig};
+use super::{attrs, exec_fifo, fds, InitConfig};
 use crate::hooks::{self, Kind};
 use crate::namespaces;
 use crate::rootfs::{self, RootfsConfig};
 
 /// Stage 1: namespaces, then fork the init into them.
 pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
-    for fd in &cfg.close_in_child {
-        let _ = nix::unistd::close(*fd);
-    }
+    // Before anything resolves a path: only the fds this child needs stay open (fds.rs).
+    let keep = [
+        Some(chan.raw_fd()),
+        Some(cfg.fifo),
+        cfg.console,
+        cfg.cgroup_dir,
+    ];
+    let keep: Vec<_> = keep.into_iter().flatten().collect();
+    fds::close_runtime_fds(&keep, cfg.preserve_fds)?;
     namespaces::join_all(cfg.namespaces)?;
     if cfg.namespaces.new_user {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)
@@ -92,6 +98,10 @@ fn fork_init(cgroup_dir: Option<RawFd>) -> Result<Forked> {
 
 /// Stage 2, the container's init: rootfs, hooks, process attributes, wait for start, exec.
 fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
+    // The cgroup v2 directory was for clone3 only: a host directory must not stay open here.
+    if let Some(dir) = cfg.cgroup_dir {
+        nix::unistd::close(dir).context("closing the cgroup directory")?;
+    }
     hide_runtime_binary()?;
     // The parent places us in the container's cgroup, then says Done (stage 1 and we share
     // the channel, so we speak only after that). A new cgroup namespace is rooted there.

@@ -17,6 +17,7 @@ use crate::namespaces::NamespacePlan;
 pub mod attrs;
 pub mod exec_fifo;
 pub mod exec_init;
+mod fds;
 mod init;
 pub mod rlimits;
 pub mod spawn;
@@ -38,8 +39,7 @@ pub struct InitConfig<'a> {
     /// The connected `--console-socket`, when process.terminal is set.
     pub console: Option<RawFd>,
     pub preserve_fds: u32,
-    /// The container's cgroup v2 directory, when the driver prepared it for clone3.
+    /// The container's cgroup v2 directory, when the driver prepared it for clone3; stage 1
+    /// alone holds it (every other runtime fd is closed in the children, see fds.rs).
     pub cgroup_dir: Option<RawFd>,
-    /// Parent fds the children must close at once (the state lock).
-    pub close_in_child: Vec<RawFd>,
 }

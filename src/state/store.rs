@@ -1,7 +1,6 @@
 //! The state directory: `<root>/<id>/{state.json, exec.fifo}`, one flock per container.
 use std::fs::{self, File};
 use std::io::Write;
-use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -21,7 +20,8 @@ pub struct Store {
 /// One container's directory, held under an exclusive flock while this value lives.
 pub struct ContainerDir {
     path: PathBuf,
-    lock: Flock<File>,
+    /// Held, never read: the flock lasts as long as this value.
+    _lock: Flock<File>,
 }
 
 impl Store {
@@ -140,7 +140,7 @@ impl ContainerDir {
         let lock = Flock::lock(dir, FlockArg::LockExclusive)
             .map_err(|(_, e)| e)
             .with_context(|| format!("locking {path:?}"))?;
-        Ok(ContainerDir { path, lock })
+        Ok(ContainerDir { path, _lock: lock })
     }
 
     pub fn path(&self) -> &Path {
@@ -149,11 +149,6 @@ impl ContainerDir {
 
     pub fn fifo_path(&self) -> PathBuf {
         self.path.join(FIFO_FILE)
-    }
-
-    /// The lock's fd: a forked init must close it, or it would hold the lock until it execs.
-    pub fn lock_fd(&self) -> RawFd {
-        self.lock.as_raw_fd()
     }
 
     pub fn load(&self) -> Result<Record> {

@@ -163,6 +163,14 @@ impl CgroupDriver for SystemdDriver {
             .update(&with_cpu_quota(resources, translated.cpu_quota))
     }
 
+    fn restore(&self, resources: &LinuxResources) -> Result<()> {
+        let translated = properties::resource_properties(resources, self.v2)?;
+        self.bus()?
+            .set_unit_properties(&self.unit, &translated.properties)?;
+        self.files
+            .restore(&with_cpu_quota(resources, translated.cpu_quota))
+    }
+
     fn destroy(&self, owned: &Owned) -> Result<()> {
         if !owned.unit {
             // Not our unit: only the directories this container made beside it are ours.

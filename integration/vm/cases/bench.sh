@@ -1,0 +1,53 @@
+# Issue 11's cgroup v2 figures (a benchmark, run by bench/vm.sh, never by the tier): N rounds,
+# each a few sequential `run`s of /bin/true per runtime, interleaved so the emulator's noise
+# hits all alike; prints per-run means and the median of the per-round paired ratios.
+# direct mode: shoji vs crun (cgroupfs paths). systemd mode: shoji --systemd-cgroup vs shoji's
+# cgroupfs driver vs runc --systemd-cgroup.
+ROUNDS=${BENCH_ROUNDS:-15}
+PER=${BENCH_PER:-4}
+new_bundle bench
+cfg bench '.process.args = ["/bin/true"] | .linux.resources = {}'
+B=/tmp/bundles/bench
+mkdir -p /tmp/bench-roots
+
+# batch NAME N: N runs of configuration NAME; prints nanoseconds.
+batch() {
+  local name=$1 n=$2 start i id path
+  start=$(date +%s%N)
+  for ((i = 0; i < n; i++)); do
+    id=b-$name-$RANDOM$i
+    case $name in
+      shoji) path=/bench/$id; flags=() ; rt=$SHOJI ;;
+      crun) path=/bench/$id; flags=() ; rt=/usr/bin/crun ;;
+      shoji-systemd) path=system.slice:bench:$id; flags=(--systemd-cgroup); rt=$SHOJI ;;
+      runc-systemd) path=system.slice:bench:$id; flags=(--systemd-cgroup); rt=/usr/sbin/runc ;;
+    esac
+    jq --arg p "$path" '.linux.cgroupsPath = $p' $B/config.json > $B/config.json.new && mv $B/config.json.new $B/config.json
+    "$rt" --root /tmp/bench-roots/$name "${flags[@]}" run --bundle $B "$id" < /dev/null > /dev/null \
+      || fail "$name: run $id failed"
+  done
+  echo $(($(date +%s%N) - start))
+}
+
+if [ "$MODE" = systemd ]; then names=(shoji-systemd shoji runc-systemd); else names=(shoji crun); fi
+declare -A total ratios
+for ((r = 0; r < ROUNDS; r++)); do
+  declare -A t=()
+  for n in "${names[@]}"; do t[$n]=$(batch "$n" "$PER"); total[$n]=$((${total[$n]:-0} + ${t[$n]})); done
+  for n in "${names[@]:1}"; do
+    ratios[$n]="${ratios[$n]:-} $(awk "BEGIN {printf \"%.2f\", ${t[${names[0]}]} / ${t[$n]}}")"
+  done
+done
+med() { printf '%s\n' $* | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+echo "bench: cgroup v2 ($MODE mode, guest under qemu TCG): $((ROUNDS * PER)) runs each, $ROUNDS interleaved rounds"
+for n in "${names[@]}"; do
+  echo "bench:   $n: $(awk "BEGIN {printf \"%.1f\", ${total[$n]} / 1e6 / ($ROUNDS * $PER)}") ms per run"
+done
+for n in "${names[@]:1}"; do
+  echo "bench:   ${names[0]}/$n = $(med ${ratios[$n]}) (median of paired rounds:${ratios[$n]})"
+done
+if [ "$MODE" = systemd ]; then
+  echo "bench:   targets: shoji-systemd/shoji <= 1.3, shoji-systemd/runc-systemd <= 0.3"
+else
+  echo "bench:   target: shoji/crun <= 0.6"
+fi
