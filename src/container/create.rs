@@ -56,36 +56,19 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let fifo_fd = exec_fifo::make(&dir.fifo_path())?;
     let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
-    let owned = driver.claim().context(CGROUP_ERROR)?;
-    guard.owned = owned.clone();
+    // Recorded before anything is made: delete removes only what this container made.
+    guard.owned = driver.claim().context(CGROUP_ERROR)?;
+    record.cgroup_owned = guard.owned.clone();
+    dir.save(&record)?;
     // On cgroup v2 the init is cloned into its prepared cgroup, so that must exist first;
     // elsewhere the cgroup is prepared while stage 1 builds the namespaces.
     let v2 = location.mode == cgroups::CgroupMode::V2;
-    let cgroup_dir = dir.record_then(
-        &mut record,
-        |r| r.cgroup_owned = owned,
-        || match v2 {
-            true => driver.prepare(resources).context(CGROUP_ERROR),
-            false => Ok(None),
-        },
-    )?;
-    let console = connect_console(&v, opts)?;
-    let cfg = InitConfig {
-        id: &opts.id,
-        spec: &v.spec,
-        rootfs: &v.rootfs,
-        bundle: &v.bundle,
-        namespaces: &ns,
-        no_pivot: opts.no_pivot,
-        no_new_keyring: opts.no_new_keyring,
-        fifo: fifo_fd.as_raw_fd(),
-        console: console
-            .as_ref()
-            .map(|c| c.as_raw_fd())
-            .or(local_console(&v, opts)),
-        preserve_fds: opts.preserve_fds,
-        cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
+    let cgroup_dir = match v2 {
+        true => driver.prepare(resources).context(CGROUP_ERROR)?,
+        false => None,
     };
+    let console = connect_console(&v, opts)?;
+    let cfg = init_config(opts, &v, &ns, fifo_fd.as_raw_fd(), &console, &cgroup_dir);
     // Stage 1 and the init wait on the sync socket at every step until `Ready`: if this
     // process dies before the init's pid is recorded, they read EOF and exit.
     let spawned = spawn_init(&cfg)?;
@@ -94,22 +77,19 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     guard.stage1 = Some(spawned.stage1);
     let chan = &spawned.channel;
     if !v2 {
-        let driver = guard.cgroup.as_deref().expect("driver is held");
-        driver.prepare(resources).context(CGROUP_ERROR)?;
+        guard.driver().prepare(resources).context(CGROUP_ERROR)?;
     }
     let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
-    record_init(
-        guard.dir.as_ref().expect("state dir is held"),
-        &mut record,
-        init,
-    )?;
+    record_init(&guard, &mut record, init)?;
     tracing::debug!("init forked (pid {init}, born in its cgroup: {in_cgroup})");
     // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
     // container code runs outside the limits.
     if !in_cgroup {
-        let driver = guard.cgroup.as_deref().expect("driver is held");
-        driver.create(init, resources).context(CGROUP_ERROR)?;
+        guard
+            .driver()
+            .create(init, resources)
+            .context(CGROUP_ERROR)?;
     }
     chan.send(&Msg::Done)?;
     run_create_hooks(chan, &v, &record)?;
@@ -122,10 +102,37 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
 
 /// The init exists: record it before anything else happens to it, so a delete of a create
 /// killed from here on finds (and kills) it.
-fn record_init(dir: &ContainerDir, record: &mut Record, init: Pid) -> Result<()> {
+fn record_init(guard: &CreateGuard, record: &mut Record, init: Pid) -> Result<()> {
     record.init_pid = init.as_raw();
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
-    dir.save(record)
+    guard.dir.as_ref().expect("state dir is held").save(record)
+}
+
+/// What the init needs from the runtime: all of it borrowed, nothing re-read.
+fn init_config<'a>(
+    opts: &'a CreateOptions,
+    v: &'a ValidatedSpec,
+    ns: &'a namespaces::NamespacePlan,
+    fifo: RawFd,
+    console: &Option<OwnedFd>,
+    cgroup_dir: &Option<OwnedFd>,
+) -> InitConfig<'a> {
+    InitConfig {
+        id: &opts.id,
+        spec: &v.spec,
+        rootfs: &v.rootfs,
+        bundle: &v.bundle,
+        namespaces: ns,
+        no_pivot: opts.no_pivot,
+        no_new_keyring: opts.no_new_keyring,
+        fifo,
+        console: console
+            .as_ref()
+            .map(|c| c.as_raw_fd())
+            .or(local_console(v, opts)),
+        preserve_fds: opts.preserve_fds,
+        cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
+    }
 }
 
 /// The init waits on the exec FIFO: record the container, and keep everything the guard held.

@@ -19,6 +19,11 @@ pub struct CreateGuard {
 }
 
 impl CreateGuard {
+    /// The cgroup driver, once create has built it.
+    pub fn driver(&self) -> &dyn CgroupDriver {
+        self.cgroup.as_deref().expect("driver is held")
+    }
+
     /// Success: keep everything, hand back the state dir.
     pub fn disarm(mut self) -> Option<ContainerDir> {
         self.stage1 = None;

@@ -3,10 +3,9 @@
 //! so a SIGKILL at any moment leaves a record naming everything that exists. `delete --force`
 //! removes exactly that; `list` and `state` show the container as `creating` while its create
 //! runs and `stopped` once that process is gone.
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{pid_start_time, ContainerDir, Record};
+use super::pid_start_time;
 
 /// The `create` (or `run`) process still building the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,21 +27,5 @@ impl Creator {
 
     pub fn alive(&self) -> bool {
         pid_start_time(self.pid) == Some(self.start_time)
-    }
-}
-
-impl ContainerDir {
-    /// Apply `note` to the record and save it, then `make` what it notes: a crash in between
-    /// leaves a record of something that may not exist, which delete tolerates, never the
-    /// reverse.
-    pub fn record_then<T>(
-        &self,
-        record: &mut Record,
-        note: impl FnOnce(&mut Record),
-        make: impl FnOnce() -> Result<T>,
-    ) -> Result<T> {
-        note(record);
-        self.save(record)?;
-        make()
     }
 }
