@@ -27,6 +27,14 @@ pub struct Owned {
 }
 
 impl Owned {
+    /// Every directory and the unit: a container recorded before ownership was kept.
+    pub fn everything(dirs: &ContainerDirs) -> Owned {
+        Owned {
+            dirs: dirs.all().map(Path::to_path_buf).collect(),
+            unit: true,
+        }
+    }
+
     /// Every process in `dirs`' process directory was placed there by this container.
     pub fn whole_cgroup(&self, dirs: &ContainerDirs) -> bool {
         dirs.procs_dir()

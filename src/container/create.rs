@@ -58,7 +58,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
     // Recorded before anything is made: delete removes only what this container made.
     guard.owned = driver.claim().context(CGROUP_ERROR)?;
-    record.cgroup_owned = guard.owned.clone();
+    record.cgroup_owned = Some(guard.owned.clone());
     dir.save(&record)?;
     // On cgroup v2 the init is cloned into its prepared cgroup, so that must exist first;
     // elsewhere the cgroup is prepared while stage 1 builds the namespaces.
@@ -239,7 +239,7 @@ fn new_record(id: &str, v: &ValidatedSpec, cgroup: CgroupLocation) -> Result<Rec
         cgroup,
         config: v.spec.clone(),
         creating: Some(Creator::this_process()),
-        cgroup_owned: Default::default(),
+        cgroup_owned: Some(Default::default()),
     })
 }
 

@@ -34,7 +34,8 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     // The init of a created or half-made container still waits (on the exec FIFO or its
     // sync socket), possibly in a cgroup that is not ours to drain.
     stop_init(&record);
-    cgroups::driver(&record.cgroup)?.destroy(&record.cgroup_owned)?;
+    let driver = cgroups::driver(&record.cgroup)?;
+    driver.destroy(&record.owned_cgroup(driver.cgroup().dirs()))?;
     let state = serde_json::to_string(&record.view_with(Status::Stopped))?;
     dir.remove()?;
     if record.creating.is_none() {

@@ -21,7 +21,10 @@ const ROUND_PAUSE: Duration = Duration::from_millis(10);
 pub fn signal_all(record: &Record, signal: Signal) -> Result<()> {
     let driver = cgroups::driver(&record.cgroup)?;
     let handle = driver.cgroup();
-    if record.cgroup_owned.whole_cgroup(handle.dirs()) {
+    if record
+        .owned_cgroup(handle.dirs())
+        .whole_cgroup(handle.dirs())
+    {
         return handle.kill_all(signal);
     }
     tracing::debug!("the cgroup is shared: signalling the container's own processes only");

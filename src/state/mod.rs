@@ -11,6 +11,7 @@ use anyhow::Result;
 use oci_spec::runtime::Spec;
 use serde::{Deserialize, Serialize};
 
+use crate::cgroups::dirs::ContainerDirs;
 use crate::cgroups::{CgroupLocation, Owned};
 
 mod creating;
@@ -44,8 +45,9 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creating: Option<Creator>,
     /// The cgroup directories (and systemd unit) this container made: all that delete removes.
-    #[serde(default)]
-    pub cgroup_owned: Owned,
+    /// Absent in a record written before shoji kept it: that container owns all of its cgroup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_owned: Option<Owned>,
 }
 
 /// runc's `state` output (runtime-spec state plus rootfs, created, owner).
@@ -65,6 +67,15 @@ pub struct StateView {
 }
 
 impl Record {
+    /// What delete may remove and `kill --all` may signal wholesale, for a container whose
+    /// cgroup directories are `dirs`.
+    pub fn owned_cgroup(&self, dirs: &ContainerDirs) -> Owned {
+        match &self.cgroup_owned {
+            Some(owned) => owned.clone(),
+            None => Owned::everything(dirs),
+        }
+    }
+
     /// The status right now, derived from the live system.
     pub fn status(&self, fifo: &Path) -> Status {
         status::compute(self, fifo)
@@ -106,5 +117,32 @@ pub fn require_status(record: &Record, fifo: &Path, allowed: &[Status]) -> Resul
         Status::Stopped => anyhow::bail!("container not running"),
         Status::Paused => anyhow::bail!("container paused"),
         other => anyhow::bail!("cannot do this with a container in state {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroups::CgroupMode;
+
+    /// A record written before shoji kept ownership: its container owns its whole cgroup, so
+    /// delete removes it as it did then.
+    #[test]
+    fn a_record_without_ownership_owns_its_whole_cgroup() {
+        let json = serde_json::json!({
+            "id": "c", "init_pid": 1, "init_start_time": 1, "bundle": "/b", "rootfs": "/r",
+            "created": "t", "owner": "root", "config": Spec::default(),
+            "cgroup": {"driver": "cgroupfs", "mode": "hybrid", "path": "/c", "unit": null, "slice": null},
+        });
+        let record: Record = serde_json::from_value(json).unwrap();
+        assert!(record.cgroup_owned.is_none() && record.creating.is_none());
+        let dirs = ContainerDirs {
+            mode: CgroupMode::Hybrid,
+            v1: vec![],
+            unified: Some("/sys/fs/cgroup/unified/c".into()),
+        };
+        let owned = record.owned_cgroup(&dirs);
+        assert_eq!(owned.dirs, [PathBuf::from("/sys/fs/cgroup/unified/c")]);
+        assert!(owned.unit);
     }
 }
