@@ -1,6 +1,7 @@
 # shoji: build, test, demo and benchmark. Run as root on Linux (containers need it).
 #   make build   release binary at target/release/shoji
-#   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm
+#   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm,
+#                clients
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
 #   make bench   issue 11's figures with their targets, shoji beside runc and crun: host (run,
 #                floor, grace period, exec, 16 parallel loops, RSS, size), systemd sandbox,
@@ -9,7 +10,7 @@
 
 SHELL := /bin/bash
 CARGO ?= cargo
-TIERS := host systemd vm
+TIERS := host systemd vm clients
 SUMMARY := target/tier-summary.txt
 SHOJI := $(CURDIR)/target/release/shoji
 

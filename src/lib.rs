@@ -8,11 +8,11 @@ pub mod logging;
 pub mod mountinfo;
 pub mod namespaces;
 pub mod process;
+pub mod quote;
 pub mod rootfs;
 pub mod security;
 pub mod spec;
 pub mod state;
 pub mod sys;
-#[cfg(feature = "systemd")]
 pub mod systemd;
 pub mod terminal;

@@ -88,9 +88,9 @@ impl<S: Subscriber> Layer<S> for LineLayer {
 
 /// One log line; pure so its shape is tested.
 pub fn render(format: LogFormat, level: &Level, msg: &str, time: &str) -> String {
-    // logrus (runc) spells the warning level out; clients match on it.
+    // logrus (runc) spells the level "warning", and clients match on that.
     let level = match *level {
-        Level::WARN => "warning".to_owned(),
+        Level::WARN => "warning".to_string(),
         _ => level.as_str().to_ascii_lowercase(),
     };
     match format {

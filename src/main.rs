@@ -20,7 +20,8 @@ fn main() {
     match shoji::cli::dispatch(cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {
-            let msg = format!("{err:#}");
+            // One bounded line, whatever the error quotes (a client shows it as is).
+            let msg = shoji::quote::one_line(&format!("{err:#}"));
             tracing::error!("{msg}");
             if !shoji::logging::logs_to_stderr() {
                 eprintln!("{msg}");

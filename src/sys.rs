@@ -35,8 +35,7 @@ pub fn close_range(first: u32, last: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Give the container a new session keyring (so it cannot read the host's keys), named after
-/// the container as runc does.
+/// Give the container a new session keyring named `name` (so it cannot read the host's keys).
 pub fn join_session_keyring(name: &str) -> io::Result<()> {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     let cname = std::ffi::CString::new(name)?;

@@ -150,15 +150,17 @@ fn missing_process_binary_via_path_lookup() {
     assert!(line.contains("no-such-command"), "{line}");
 }
 
+/// A systemd-format path the cgroupfs driver would place where systemd does, but which no
+/// systemd would accept: systemd's error, naming the value (runc makes the literal directory).
 #[test]
-fn systemd_format_cgroups_path_for_cgroupfs() {
+fn malformed_systemd_format_cgroups_path_for_cgroupfs() {
     let rt = Runtime::new();
     let bundle = sleeping("badcgpath");
-    bundle.edit(|s| s["linux"]["cgroupsPath"] = json!("system.slice:shoji:bad"));
+    bundle.edit(|s| s["linux"]["cgroupsPath"] = json!("kube--pods.slice:shoji:bad"));
     let id = unique_name("badcgpath");
     let line = create_fails(&rt, &bundle, bundle.path_str(), &id);
     assert!(
-        line.contains("system.slice:shoji:bad") && line.contains("--systemd-cgroup"),
+        line.contains("kube--pods.slice:shoji:bad") && line.contains("invalid slice name"),
         "{line}"
     );
 }

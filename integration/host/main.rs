@@ -6,8 +6,11 @@
 //! 1.1.5) is laxer or older. Those fail against runc by design:
 //! - bad_input: malformed_json_names_line_and_column (no line/column), unsupported_oci_version
 //!   and user_mappings_without_user_namespace (accepted), user_namespace_path_with_mappings
-//!   (fails, but with a two-line nsexec error), systemd_format_cgroups_path_for_cgroupfs
-//! - cgroupfs::systemd_path_without_flag_is_rejected (runc makes the literal directory)
+//!   (fails, but with a two-line nsexec error), malformed_systemd_format_cgroups_path_for_cgroupfs
+//!   (runc makes the literal directory)
+//! - cgroupfs::systemd_path_without_flag_lands_where_systemd_would (runc makes the literal
+//!   directory `x.slice:prefix:name`; shoji places it at `/x.slice/prefix-name.scope`, as
+//!   systemd would, with a warning)
 //! - hooks::hooks_run_in_order_with_state_on_stdin (runc runs poststart at create and passes
 //!   status "creating"; runtime-tools and crun say "created")
 //! - lifecycle::concurrent_creates_of_one_id (runc lets two creates of one id both succeed)
@@ -17,7 +20,9 @@
 mod support;
 
 mod bad_input;
+mod big_state;
 mod cgroupfs;
+mod confinement;
 mod console;
 mod crash_loop;
 mod cwd_escape;
@@ -31,4 +36,5 @@ mod rootfs;
 mod run_tty;
 mod shared_cgroup;
 mod spec_cmd;
+mod start_trigger;
 mod state_json;

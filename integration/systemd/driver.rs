@@ -162,54 +162,98 @@ fn scope_in_nested_slices_with_limits() {
     });
 }
 
-/// A unit of the container's name that holds a process (another container's, or a mistyped
-/// name) is refused before anything is made, and neither the unit nor its process is touched
-/// by the failed create or its cleanup. (Replacing it, as before, killed that process.)
 #[test]
-fn populated_unit_with_the_same_name_is_refused_and_kept() {
-    in_sandbox(
-        "driver::populated_unit_with_the_same_name_is_refused_and_kept",
-        || {
-            let cgroups_path = "system.slice:shoji-test:taken";
-            let (unit, cgroup) = (
-                "shoji-test-taken.scope",
-                "/system.slice/shoji-test-taken.scope",
-            );
-            let mut old = sleeper();
-            let props = properties::unit_properties(unit, "system.slice", old.id(), false);
-            let sd = Systemd::connect().unwrap();
-            assert_eq!(
-                sd.start_transient_unit(unit, &props, Duration::from_secs(30))
-                    .unwrap(),
-                Started::Done
-            );
-            let d = driver(cgroups_path, "taken");
-            let err = format!("{:#}", d.claim().unwrap_err());
+fn live_unit_with_the_same_name_is_joined() {
+    in_sandbox("driver::live_unit_with_the_same_name_is_joined", || {
+        let cgroups_path = "system.slice:shoji-test:live";
+        let (unit, cgroup) = (
+            "shoji-test-live.scope",
+            "/system.slice/shoji-test-live.scope",
+        );
+        // A unit someone else started with that name: another container, say.
+        let mut old = sleeper();
+        let props = properties::unit_properties(unit, "system.slice", old.id(), false);
+        let sd = Systemd::connect().unwrap();
+        assert_eq!(
+            sd.start_transient_unit(unit, &props, Duration::from_secs(30))
+                .unwrap(),
+            Started::Done
+        );
+        let s = Scoped::new(cgroups_path, "live");
+        let r = resources(r#"{"pids": {"limit": 30}}"#);
+        s.driver
+            .create(Pid::from_raw(s.child.id() as i32), Some(&r))
+            .unwrap();
+        // Joined, not replaced: both processes are in the unit, the old one untouched, and
+        // the new limits are the unit's.
+        for h in SYSTEMD_MADE.iter().chain(&SHOJI_JOINED) {
+            let procs = read(&format!("/sys/fs/cgroup/{h}{cgroup}/cgroup.procs"));
             assert!(
-                err.contains("already exists and holds 1 process(es)"),
-                "{err}"
+                procs.lines().any(|l| l == s.child.id().to_string()),
+                "new pid not in {h}: {procs:?}"
             );
-            // Even without the claim, create does not stop the unit to replace it.
-            let mut new = sleeper();
-            let err = d.create(Pid::from_raw(new.id() as i32), None).unwrap_err();
-            assert!(
-                format!("{err:#}").contains("refusing to replace it"),
-                "{err:#}"
-            );
-            d.destroy(&Owned::default()).unwrap();
-            let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
-            let alive = old.try_wait().unwrap().is_none();
-            let _ = new.kill();
-            let _ = new.wait();
-            let _ = old.kill();
-            let _ = old.wait();
-            let _ = sd.stop_unit(unit, Duration::from_secs(30));
-            let _ = sd.reset_failed_unit(unit);
-            assert!(alive, "the unit's own process was killed");
-            assert_eq!(procs, old.id().to_string(), "the unit kept its process");
-            assert_gone(unit, cgroup);
-        },
-    );
+        }
+        let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+        assert!(procs.lines().any(|l| l == old.id().to_string()), "{procs}");
+        assert!(old.try_wait().unwrap().is_none(), "the old process lives");
+        assert_eq!(read(&format!("/sys/fs/cgroup/pids{cgroup}/pids.max")), "30");
+        assert_shows(unit, &["TasksMax=30", "ActiveState=active"]);
+        // The unit was not this container's: its destroy leaves the unit and its process.
+        assert!(!s.owned.unit, "a live unit is not claimed");
+        s.driver.destroy(&s.owned).unwrap();
+        let alive = old.try_wait().unwrap().is_none();
+        let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+        let _ = old.kill();
+        let _ = old.wait();
+        let sd = Systemd::connect().unwrap();
+        let _ = sd.stop_unit(unit, Duration::from_secs(30));
+        let _ = sd.reset_failed_unit(unit);
+        assert!(alive, "destroy killed the other container's process");
+        assert!(procs.lines().any(|l| l == old.id().to_string()), "{procs}");
+        assert_gone(unit, cgroup);
+    });
+}
+
+/// A unit of the same name that failed (left by a crashed container) is reset and replaced.
+#[test]
+fn failed_unit_with_the_same_name_is_replaced() {
+    in_sandbox("driver::failed_unit_with_the_same_name_is_replaced", || {
+        let (unit, cgroup) = (
+            "shoji-test-failed.scope",
+            "/system.slice/shoji-test-failed.scope",
+        );
+        // systemd stops a scope past its RuntimeMaxSec= with result "timeout": failed, loaded.
+        let status = Command::new("systemd-run")
+            .args([
+                "--unit",
+                unit,
+                "--scope",
+                "-p",
+                "RuntimeMaxSec=1",
+                "sleep",
+                "100",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("systemd-run");
+        assert!(!status.success(), "the scope's sleep was killed");
+        let failed = || systemctl_show(unit, "ActiveState").contains("ActiveState=failed");
+        assert!(
+            crate::support::procfs::wait_until(failed),
+            "{}",
+            systemctl_show(unit, "ActiveState,Result")
+        );
+        let s = Scoped::new("system.slice:shoji-test:failed", "failed");
+        s.driver
+            .create(Pid::from_raw(s.child.id() as i32), None)
+            .unwrap();
+        let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+        assert_eq!(procs, s.child.id().to_string());
+        assert_shows(unit, &["ActiveState=active", "Delegate=yes"]);
+        s.driver.destroy(&s.owned).unwrap();
+        assert_gone(unit, cgroup);
+    });
 }
 
 #[test]

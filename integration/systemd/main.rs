@@ -12,8 +12,10 @@ mod support;
 
 mod bench;
 mod crash;
+mod cwd_escape;
 mod driver;
 mod operations;
+mod reload;
 mod runtime;
 
 /// Held (in the outer process, around `in_sandbox`) by the tests that use or assert on the

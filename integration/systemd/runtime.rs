@@ -129,35 +129,104 @@ fn cgroupfs_driver_uses_the_cgroupfs_path() {
 }
 
 #[test]
-fn each_driver_rejects_the_others_path() {
+fn systemd_driver_rejects_a_cgroupfs_path() {
     let _k8s = k8s_lock();
-    in_sandbox("runtime::each_driver_rejects_the_others_path", || {
+    in_sandbox("runtime::systemd_driver_rejects_a_cgroupfs_path", || {
         let rt = Runtime::new();
         let fs_path = "/kubepods/besteffort/pod012abc/345def";
-        let cases: [(&str, &[&str], &str); 2] = [
-            (fs_path, &[SYSTEMD], "drop --systemd-cgroup"),
-            (K8S_PATH, &[], "--systemd-cgroup"),
-        ];
-        for (cgroups_path, flags, hint) in cases {
-            let b = bundle("reject", cgroups_path, &["true"]);
-            let id = unique_name("reject");
-            let out = rt
-                .cmd_global(flags, &["create", "--bundle", b.path_str(), &id])
-                .failure();
+        let b = bundle("reject", fs_path, &["true"]);
+        let id = unique_name("reject");
+        let out = rt
+            .cmd_global(&[SYSTEMD], &["create", "--bundle", b.path_str(), &id])
+            .failure();
+        let line = out.one_line_error();
+        assert!(
+            line.contains(fs_path) && line.contains("drop --systemd-cgroup"),
+            "{line}"
+        );
+        assert_no_leftovers(&rt, &id, &b);
+        for h in SYSTEMD_MADE.iter().chain(&SHOJI_JOINED) {
+            let bad = format!("/sys/fs/cgroup/{h}{fs_path}");
+            assert!(!Path::new(&bad).exists(), "{bad} was created");
+        }
+    });
+}
+
+/// containerd's CRI sends `slice:prefix:name` whenever the pod's parent is a slice, even to a
+/// runtime without SystemdCgroup: the cgroupfs driver puts it where systemd would, says so
+/// once, and asks systemd for nothing.
+#[test]
+fn cgroupfs_driver_places_a_systemd_path_where_systemd_would() {
+    let _k8s = k8s_lock();
+    in_sandbox(
+        "runtime::cgroupfs_driver_places_a_systemd_path_where_systemd_would",
+        || {
+            let rt = Runtime::new();
+            let b = bundle("sdpath", K8S_PATH, &["sleep", "1000"]);
+            let id = unique_name("sdpath");
+            let out = rt.cmd(&["create", "--bundle", b.path_str(), &id]);
+            let c = (out.code == Some(0)).then(|| Container::adopt(&rt, &id));
+            let out = out.success();
             let line = out.one_line_error();
-            assert!(line.contains(cgroups_path) && line.contains(hint), "{line}");
-            assert_no_leftovers(&rt, &id, &b);
+            for want in ["level=warning", K8S_PATH, K8S_CGROUP, "--systemd-cgroup"] {
+                assert!(line.contains(want), "{want} not in {line}");
+            }
+            let c = c.expect("created");
+            for h in ["name=systemd", "memory", "pids", "cpu", "devices", "cpuset"] {
+                assert_eq!(cgroup_of(c.pid, h), K8S_CGROUP, "{h} cgroup of the init");
+            }
+            let limit = format!("/sys/fs/cgroup/memory{K8S_CGROUP}/memory.limit_in_bytes");
+            assert_eq!(read(&limit), "104857600");
             assert_shows(K8S_UNIT, &["LoadState=not-found"]);
             for h in SYSTEMD_MADE.iter().chain(&SHOJI_JOINED) {
-                // Never a literal directory named after the systemd path, nor the cgroupfs one.
-                for bad in [
-                    format!("/sys/fs/cgroup/{h}/{K8S_PATH}"),
-                    format!("/sys/fs/cgroup/{h}{fs_path}"),
-                ] {
-                    assert!(!Path::new(&bad).exists(), "{bad} was created");
-                }
+                let literal = format!("/sys/fs/cgroup/{h}/{K8S_PATH}");
+                assert!(!Path::new(&literal).exists(), "{literal} was created");
             }
+            drop(c);
+            assert!(!Path::new(&format!("/sys/fs/cgroup/memory{K8S_CGROUP}")).exists());
+        },
+    );
+}
+
+/// Two containers given one scope: the second joins it with a warning (as runc), at once,
+/// instead of stopping the first's unit (which waited out systemd's 30 s stop timeout, as a
+/// container's PID 1 ignores SIGTERM).
+#[test]
+fn second_container_joins_an_existing_scope() {
+    in_sandbox("runtime::second_container_joins_an_existing_scope", || {
+        let rt = Runtime::new();
+        let b = bundle(
+            "shared",
+            "system.slice:shoji-test:shared",
+            &["sleep", "1000"],
+        );
+        let (unit, cgroup) = (
+            "shoji-test-shared.scope",
+            "/system.slice/shoji-test-shared.scope",
+        );
+        let first = Container::create_with(&rt, &b, "shared1", &[SYSTEMD]);
+        first.start().success();
+        let id = unique_name("shared2");
+        let out = rt.cmd_global(&[SYSTEMD], &["create", "--bundle", b.path_str(), &id]);
+        let second = (out.code == Some(0)).then(|| Container::adopt(&rt, &id));
+        let line = out.success().one_line_error();
+        assert!(
+            line.contains("level=warning")
+                && line.contains(unit)
+                && line.contains("already exists"),
+            "{line}"
+        );
+        let second = second.expect("created");
+        assert_eq!(first.status(), "running");
+        for h in ["name=systemd", "memory", "pids", "cpuset", "freezer"] {
+            assert_eq!(cgroup_of(second.pid, h), cgroup, "{h} of the second init");
+            assert_eq!(cgroup_of(first.pid, h), cgroup, "{h} of the first init");
         }
+        assert_shows(unit, &["ActiveState=active", "TasksMax=50"]);
+        // Deleting either stops the shared unit, as with runc; both guards then find nothing.
+        drop(second);
+        drop(first);
+        assert_gone(unit, cgroup);
     });
 }
 

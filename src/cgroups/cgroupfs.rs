@@ -113,6 +113,37 @@ impl CgroupfsDriver {
         }
     }
 
+    /// `r`, and when it changes the CPU period alone, the cgroup's current quota with it: runc's
+    /// update always passes both, and a period alone must not lift the quota (v2's cpu.max
+    /// takes them together; systemd's CPUQuotaPerSecUSec is a quota per period).
+    pub fn keeping_cpu_quota(&self, r: &LinuxResources) -> Result<LinuxResources> {
+        let mut r = r.clone();
+        let Some(cpu) = r.cpu_mut().as_mut() else {
+            return Ok(r);
+        };
+        if cpu.period().unwrap_or(0) == 0 || cpu.quota().unwrap_or(0) != 0 {
+            return Ok(r);
+        }
+        let dirs = self.dirs();
+        let dir = dirs.require("cpu")?;
+        let (file, quota) = match dirs.mode {
+            CgroupMode::V2 => ("cpu.max", files::read(&dir.join("cpu.max"))?),
+            _ => (
+                "cpu.cfs_quota_us",
+                files::read(&dir.join("cpu.cfs_quota_us"))?,
+            ),
+        };
+        let quota = match quota.split_whitespace().next() {
+            Some("max") => -1,
+            Some(n) => n
+                .parse()
+                .with_context(|| format!("reading {file}: {quota:?}"))?,
+            None => bail!("reading {file}: empty"),
+        };
+        cpu.set_quota(Some(quota));
+        Ok(r)
+    }
+
     fn memory_now(&self) -> Result<MemoryNow> {
         let Some(dir) = self.dirs().of("memory") else {
             return Ok(MemoryNow::default());
@@ -122,6 +153,13 @@ impl CgroupfsDriver {
             limit: limit.trim().parse().unwrap_or(u64::MAX),
             swap_accounting: dir.join("memory.memsw.limit_in_bytes").exists(),
         })
+    }
+
+    /// Configure the directories and join `pid`, removing nothing on failure: for a cgroup
+    /// another container already uses (a second container in an existing systemd scope).
+    pub fn join_shared(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
+        self.configure(resources)
+            .and_then(|()| self.join_all(pid, None))
     }
 
     /// mkdir (cpuset values inherited) and join `pid` in every hierarchy, without resources:
@@ -305,7 +343,7 @@ impl CgroupDriver for CgroupfsDriver {
         if !self.handle.exists() {
             bail!("cgroup {:?} does not exist", self.handle.location.path);
         }
-        self.apply_resources(resources)
+        self.apply_resources(&self.keeping_cpu_quota(resources)?)
     }
 
     fn restore(&self, resources: &LinuxResources) -> Result<()> {

@@ -5,7 +5,8 @@
 //! from it. Runs in the runtime parent only. Invariants: `plan` is the only place a driver is
 //! chosen; every later command rebuilds the driver from the saved location, never from flags;
 //! the host's layout (`mode`) is read once per command; a systemd-format path never reaches the
-//! file system as a directory name; every `libcgroups::` import stays inside this module.
+//! file system as a directory name (the cgroupfs driver places it where systemd would); every
+//! `libcgroups::` import stays inside this module.
 //!
 //! Files: `mode` (v1 / v2 / hybrid mounts), `path` (pure cgroupsPath resolution), `dirs` (a
 //! container's directory per hierarchy), `cgroupfs` (the file driver; the systemd driver wraps
@@ -110,7 +111,16 @@ pub fn plan(spec: &Spec, id: &str, systemd: bool) -> Result<CgroupLocation> {
         return systemd_location(cgroups_path, id, mounts.mode);
     }
     let own = path::parse_proc_cgroup(&files::read("/proc/self/cgroup".as_ref())?);
-    cgroupfs_location(cgroups_path, id, mounts, &own)
+    let location = cgroupfs_location(cgroups_path, id, mounts, &own)?;
+    if let Some(raw) = cgroups_path.filter(|p| path::looks_like_systemd(p)) {
+        tracing::warn!(
+            "cgroupsPath {raw:?} is in the systemd driver's slice:prefix:name format, but the \
+             cgroupfs driver is in use: placing the container at {:?}, where systemd would; \
+             for systemd to manage it, use --systemd-cgroup (containerd: SystemdCgroup = true)",
+            location.path
+        );
+    }
+    Ok(location)
 }
 
 /// The cgroupfs location of `cgroups_path` on a host with `mounts`, for a runtime whose own

@@ -47,14 +47,15 @@ pub fn looks_like_systemd(path: &str) -> bool {
 }
 
 /// The cgroup path the container asks for, cleaned: absolute (`/kubepods/pod1/c1`) or relative
-/// to the runtime's own cgroup (`c1`, also what an empty `cgroupsPath` becomes).
+/// to the runtime's own cgroup (`c1`, also what an empty `cgroupsPath` becomes). A systemd
+/// driver's `slice:prefix:name` (containerd's CRI sends one whenever the pod's parent is a
+/// slice, whatever its SystemdCgroup option) is the path systemd would give it, slices
+/// expanded: `test.slice:cri-containerd:ab` → `/test.slice/cri-containerd-ab.scope`, never a
+/// directory named after the string (the caller warns about the mismatch).
 pub fn requested(cgroups_path: Option<&str>, id: &str) -> Result<PathBuf> {
     let raw = cgroups_path.unwrap_or("");
     if looks_like_systemd(raw) {
-        bail!(
-            "cgroupsPath {raw:?} is in the systemd driver's slice:prefix:name format: \
-             use --systemd-cgroup, or give a cgroupfs path such as \"/kubepods/pod1/c1\""
-        );
+        return Ok(crate::systemd::unit::parse_cgroups_path(Some(raw), id)?.path);
     }
     let cleaned = if raw.is_empty() {
         clean(id)
@@ -248,15 +249,28 @@ mod tests {
     }
 
     #[test]
-    fn requested_rejects_systemd_format_root_and_own() {
-        let err = requested(
-            Some("kubepods-besteffort-pod012abc.slice:cri-containerd:345def"),
-            "c",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("\"kubepods-besteffort-pod012abc.slice:cri-containerd:345def\""));
-        assert!(err.contains("--systemd-cgroup"), "{err}");
+    fn requested_places_systemd_format_where_systemd_would() {
+        let ok = [
+            (
+                "kubepods-besteffort-pod012abc.slice:cri-containerd:345def",
+                "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod012abc.slice/cri-containerd-345def.scope",
+            ),
+            ("test.slice:cri-containerd:c", "/test.slice/cri-containerd-c.scope"),
+            (":docker:c", "/system.slice/docker-c.scope"),
+            ("-.slice:p:c", "/p-c.scope"),
+        ];
+        for (input, want) in ok {
+            assert_eq!(requested(Some(input), "c").unwrap(), Path::new(want));
+        }
+        // Malformed in the systemd format: systemd's error, naming the value.
+        for bad in ["kubepods.slice:x", "a--b.slice:p:c", "a.slice:p:"] {
+            let err = format!("{:#}", requested(Some(bad), "c").unwrap_err());
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn requested_rejects_root_and_own() {
         let root = requested(Some("/a/../.."), "c").unwrap_err().to_string();
         assert!(root.contains("root cgroup"), "{root}");
         let own = requested(Some("a/.."), "c").unwrap_err().to_string();

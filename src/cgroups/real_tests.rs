@@ -218,17 +218,14 @@ fn relative_path_lands_under_the_runtimes_own_memory_cgroup() {
 }
 
 #[test]
-fn systemd_format_path_is_rejected_and_nothing_is_created() {
+fn systemd_format_path_is_planned_where_systemd_would_and_nothing_is_created() {
     require_root();
     let name = "kubepods-besteffort-pod012abc.slice:cri-containerd:345def";
-    let err = plan(&spec_with_path(Some(name)), "c1", false)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains(name) && err.contains("--systemd-cgroup"),
-        "{err}"
-    );
+    let loc = plan(&spec_with_path(Some(name)), "c1", false).unwrap();
+    assert_eq!(loc.driver, super::DriverKind::Cgroupfs);
+    assert!(loc.path.ends_with("cri-containerd-345def.scope"), "{loc:?}");
     for h in mode::mounts().unwrap().all() {
+        assert!(!path::in_hierarchy(h, &loc.path).exists());
         assert!(!h.mount_point.join(name).exists());
     }
 }

@@ -49,13 +49,15 @@ fn relative_and_empty_paths_differ_only_where_the_own_cgroup_does() {
 }
 
 #[test]
-fn systemd_format_is_refused_before_anything_is_made() {
-    let err = locate(Some(
+fn systemd_format_is_placed_where_systemd_would_in_every_hierarchy() {
+    let loc = locate(Some(
         "kubepods-besteffort-pod012abc.slice:cri-containerd:345def",
     ))
-    .unwrap_err()
-    .to_string();
-    assert!(err.contains("--systemd-cgroup"), "{err}");
+    .unwrap();
+    let want = "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod012abc.slice/cri-containerd-345def.scope";
+    assert_eq!(loc.path, Path::new(want));
+    assert_eq!(loc.driver, DriverKind::Cgroupfs);
+    assert!(loc.hierarchy_paths.is_empty(), "{loc:?}");
 }
 
 #[test]

@@ -82,7 +82,7 @@ pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
 fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<Started> {
     let store = Store::new(&g.root)?;
     let process = build_process(a, &store)?;
-    refuse_lsm_labels(&process)?;
+    crate::spec::check_process(&process)?;
     if !a.detach {
         nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     }
@@ -145,34 +145,6 @@ fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     }
     add_caps(&mut p, &a.cap)?;
     Ok(p)
-}
-
-/// shoji applies no LSM label yet, so a requested one is refused rather than silently dropped;
-/// the message says whether the host could have honoured it at all.
-fn refuse_lsm_labels(p: &Process) -> Result<()> {
-    let wanted = [
-        (
-            p.apparmor_profile(),
-            "apparmor profile",
-            "/sys/module/apparmor/parameters/enabled",
-        ),
-        (
-            p.selinux_label(),
-            "selinux label",
-            "/sys/fs/selinux/enforce",
-        ),
-    ];
-    for (label, what, probe) in wanted {
-        let Some(label) = label.as_deref().filter(|l| !l.is_empty()) else {
-            continue;
-        };
-        let lsm = what.split(' ').next().unwrap_or(what);
-        if !std::path::Path::new(probe).exists() {
-            bail!("{what} {label:?} is specified, but {lsm} is disabled or not supported on this host");
-        }
-        bail!("{what} {label:?} is specified, but shoji does not apply {lsm} labels");
-    }
-    Ok(())
 }
 
 /// `-e KEY=VALUE` replaces the container's KEY rather than adding a second one (getenv

@@ -2,10 +2,12 @@
 //! forks stage 2, which takes the process attributes and execs. No exec FIFO: the parent learns
 //! of success when the sync socket closes on execve (it is close-on-exec), of failure from an
 //! Error message.
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
@@ -65,9 +67,12 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
     // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
     // is inherited by stage 2 and reset by its execve.
     super::init::hide_runtime_binary()?;
+    // The container's root, opened while /proc is still the host's (before any setns).
+    let root = open_container_root(cfg.init_pid)?;
     // The parent moves us into the container's cgroup first: stage 2 is born there.
     chan.expect(&Msg::Go)?;
     namespaces::join_all(plan)?;
+    enter_container_root(root)?;
     // SAFETY: single-threaded child.
     match unsafe { fork() }.context("forking exec process")? {
         ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw(), false)),
@@ -81,6 +86,27 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
             unsafe { libc::_exit(1) }
         }
     }
+}
+
+fn open_container_root(init_pid: i32) -> Result<OwnedFd> {
+    let path = format!("/proc/{init_pid}/root");
+    let fd = nix::fcntl::open(
+        path.as_str(),
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("opening the container's root {path:?}"))?;
+    // SAFETY: open returned a fresh fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Take the init's root as ours. Joining a mount namespace already does (setns puts us at its
+/// root), but a container without a mount namespace of its own is only chroot'ed: with none
+/// to join, the exec'd process would otherwise run in the host's filesystem.
+fn enter_container_root(root: OwnedFd) -> Result<()> {
+    nix::unistd::fchdir(root.as_raw_fd()).context("entering the container's root")?;
+    nix::unistd::chroot(".").context("chroot to the container's root")?;
+    nix::unistd::chdir("/").context("chdir to / in the container")
 }
 
 fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {

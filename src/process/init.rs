@@ -123,7 +123,9 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
         crate::terminal::setup_pty(sock, size)?;
     }
     if !cfg.no_new_keyring {
-        crate::sys::join_session_keyring(cfg.id).context("joining a new session keyring")?;
+        // runc's name: the kernel reserves names starting with '.', which an id may.
+        let name = format!("_ses.{}", cfg.id);
+        crate::sys::join_session_keyring(&name).context("joining a new session keyring")?;
     }
     let target = attrs::apply(process)?;
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
@@ -194,10 +196,8 @@ fn apply_sysctl(spec: &Spec) -> Result<()> {
         return Ok(());
     };
     for (key, value) in sysctl {
-        if key.contains("..") || key.contains('/') && key.contains('.') {
-            anyhow::bail!("invalid sysctl key {key:?}");
-        }
-        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        // Only namespaced keys get here (spec::sysctl::check, at validation).
+        let path = crate::spec::sysctl::proc_path(key)?;
         std::fs::write(&path, value)
             .with_context(|| format!("setting sysctl {key}={value:?} ({path})"))?;
     }

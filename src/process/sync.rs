@@ -1,5 +1,7 @@
 //! Typed messages between the runtime parent and the container's processes, over a
-//! SOCK_SEQPACKET socketpair (one message per datagram, so no framing is needed).
+//! SOCK_SEQPACKET socketpair. A message (the state hooks see carries every annotation: 256 KiB
+//! from Kubernetes, megabytes from others) can exceed what one datagram may hold, so each goes
+//! as datagrams of at most [`CHUNK`] bytes, the first byte of each saying whether more follow.
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use anyhow::{bail, Context, Result};
@@ -43,21 +45,39 @@ pub fn channel_pair() -> Result<(Channel, Channel)> {
     Ok((Channel { fd: a }, Channel { fd: b }))
 }
 
+/// The most payload bytes in one datagram (well under the socket buffer on any kernel).
+const CHUNK: usize = 32 * 1024;
+const MORE: u8 = 0;
+const LAST: u8 = 1;
+
 impl Channel {
     pub fn send(&self, msg: &Msg) -> Result<()> {
         let data = serde_json::to_vec(msg)?;
-        send(self.fd.as_raw_fd(), &data, MsgFlags::MSG_NOSIGNAL).context("sync send")?;
+        let mut chunks = data.chunks(CHUNK).peekable();
+        while let Some(chunk) = chunks.next() {
+            let mut frame = Vec::with_capacity(chunk.len() + 1);
+            frame.push(if chunks.peek().is_some() { MORE } else { LAST });
+            frame.extend_from_slice(chunk);
+            send(self.fd.as_raw_fd(), &frame, MsgFlags::MSG_NOSIGNAL).context("sync send")?;
+        }
         Ok(())
     }
 
     /// The next message; an EOF means the peer died before saying why.
     pub fn recv(&self) -> Result<Msg> {
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()).context("sync recv")?;
-        if n == 0 {
-            bail!("container init exited before it was ready");
+        let mut buf = vec![0u8; CHUNK + 1];
+        let mut data = Vec::new();
+        loop {
+            let n = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()).context("sync recv")?;
+            if n == 0 {
+                bail!("container init exited before it was ready");
+            }
+            data.extend_from_slice(&buf[1..n]);
+            if buf[0] == LAST {
+                break;
+            }
         }
-        serde_json::from_slice(&buf[..n]).context("sync message")
+        serde_json::from_slice(&data).context("sync message")
     }
 
     /// Receive and fail on anything but `want`; a child's Error becomes this error.

@@ -1,7 +1,7 @@
 //! Status is computed, never stored: `creating` while a create runs (`stopped` once it died
-//! half way), `stopped` if the init is gone (or its pid was recycled:
-//! start time differs), `paused` if the cgroup is frozen, `created` while exec.fifo exists,
-//! else `running`.
+//! half way), `stopped` if the init is gone (or its pid was recycled: start time differs),
+//! `paused` if the cgroup is frozen, `created` while the init waits on exec.fifo (holds its
+//! read side: it has not exec'd), else `running`.
 use std::fmt;
 
 use serde::Serialize;
@@ -69,7 +69,7 @@ pub(super) fn compute(record: &Record, fifo: &Path) -> Status {
         .unwrap_or(false);
     if frozen {
         Status::Paused
-    } else if fifo.exists() {
+    } else if crate::process::exec_fifo::awaits_start(fifo) {
         Status::Created
     } else {
         Status::Running

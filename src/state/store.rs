@@ -40,7 +40,8 @@ impl Store {
     pub fn create(&self, id: &str) -> Result<ContainerDir> {
         validate_id(id)?;
         let path = self.root.join(id);
-        match fs::DirBuilder::new().mode(0o711).create(&path) {
+        // Only the owner may reach the exec FIFO (and so start the container).
+        match fs::DirBuilder::new().mode(0o700).create(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 bail!("container with given ID already exists: {id}")

@@ -4,8 +4,6 @@
 use anyhow::{bail, Context, Result};
 use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxResources, LinuxThrottleDevice};
 
-use super::device_allow;
-
 /// systemd's USEC_INFINITY / "infinity" for the `t` limits.
 const INFINITY: u64 = u64::MAX;
 /// The kernel's default CFS period, used when only a quota is given.
@@ -104,11 +102,10 @@ pub struct ResourceProperties {
 }
 
 /// Translate resources for cgroup v2 (`v2`) or v1 (and hybrid, whose controllers are v1).
+/// Device rules are not among them: the files get those once, at create, and so does the
+/// unit (see `device_allow`).
 pub fn resource_properties(r: &LinuxResources, v2: bool) -> Result<ResourceProperties> {
     let mut out = ResourceProperties::default();
-    if let Some(rules) = r.devices() {
-        out.properties.extend(device_allow::properties(rules));
-    }
     if let Some(memory) = r.memory() {
         memory_properties(memory, v2, &mut out.properties)?;
     }
@@ -446,11 +443,13 @@ mod tests {
         let r = resources(
             r#"{"memory": {"limit": 1}, "cpu": {"shares": 2, "quota": 1, "cpus": "1"},
                 "pids": {"limit": 1}, "blockIO": {"weight": 10,
-                "throttleReadBpsDevice": [{"major": 1, "minor": 1, "rate": 1}]},
-                "devices": [{"allow": false, "access": "rwm"},
-                            {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]}"#,
+                "throttleReadBpsDevice": [{"major": 1, "minor": 1, "rate": 1}]}}"#,
         );
         let mut props = resource_properties(&r, true).unwrap().properties;
+        let rules: Vec<oci_spec::runtime::LinuxDeviceCgroup> =
+            serde_json::from_str(r#"[{"allow": false}, {"allow": true, "type": "c"}]"#).unwrap();
+        let groups = super::super::device_allow::DeviceGroups::default();
+        props.extend(super::super::device_allow::properties(&rules, &groups).properties);
         props.extend(unit_properties("p-n.scope", "a.slice", 7, true));
         props.extend(unit_properties("a-b.slice", "a.slice", 7, true));
         let want = [

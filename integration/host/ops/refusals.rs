@@ -89,7 +89,7 @@ fn exec_with_bad_process_json_or_flags() {
     refused(
         &rt,
         &["exec", "--apparmor", "ops", &c.id, "true"],
-        &["apparmor", r#"\"ops\""#, "disabled"],
+        &["apparmor", r#"\"ops\""#, "apparmor is not enabled"],
     );
     refused(
         &rt,

@@ -17,9 +17,13 @@ shoji update --pids-limit 20 $id
 expect_file "$d/pids.max" 20
 expect_file "$d/memory.max" 67108864
 expect_file "$d/cpu.max" "20000 100000"
+# A period alone keeps the quota (cpu.max takes both; systemd's quota is per second).
+shoji update --cpu-period 50000 $id
+expect_file "$d/cpu.max" "20000 50000"
 if [ "$MODE" = systemd ]; then
   systemctl show "shoji-$id.scope" > "$ART/unit"
-  for p in MemoryMax=67108864 TasksMax=20 CPUWeight=59 AllowedCPUs=0 CPUQuotaPerSecUSec=200ms; do
+  for p in MemoryMax=67108864 TasksMax=20 CPUWeight=59 AllowedCPUs=0 CPUQuotaPerSecUSec=400ms \
+    CPUQuotaPeriodUSec=50ms; do
     expect_grep "$ART/unit" "^$p\$"
   done
 fi
