@@ -155,6 +155,11 @@ impl CgroupfsDriver {
         })
     }
 
+    /// What `claim` says, counting the processes in `procs` (a systemd unit's directory).
+    pub fn claim_counting(&self, procs: Option<&Path>) -> Result<Owned> {
+        ownership::claim(self.dirs(), procs)
+    }
+
     /// Configure the directories and join `pid`, removing nothing on failure: for a cgroup
     /// another container already uses (a second container in an existing systemd scope).
     pub fn join_shared(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
@@ -305,7 +310,7 @@ impl CgroupDriver for CgroupfsDriver {
     }
 
     fn claim(&self) -> Result<Owned> {
-        ownership::claim(self.dirs())
+        ownership::claim(self.dirs(), self.dirs().procs_dir())
     }
 
     fn prepare(&self, resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {

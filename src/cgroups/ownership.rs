@@ -47,10 +47,11 @@ impl Owned {
 }
 
 /// Inspect the container's directories before create makes them: refuse a frozen one, warn
-/// (as runc) about one that already holds processes, and return those still to be made.
-pub fn claim(dirs: &ContainerDirs) -> Result<Owned> {
+/// (as runc) when `procs` (the directory listing the cgroup's processes: the freezer's, or a
+/// systemd unit's) already holds some, and return the directories still to be made.
+pub fn claim(dirs: &ContainerDirs, procs: Option<&Path>) -> Result<Owned> {
     refuse_frozen(dirs)?;
-    if let Some(procs) = dirs.procs_dir().filter(|d| d.is_dir()) {
+    if let Some(procs) = procs.filter(|d| d.is_dir()) {
         let found = pids_in(procs)?.len();
         if found > 0 {
             tracing::warn!("container's cgroup is not empty: {found} process(es) found");

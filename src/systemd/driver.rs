@@ -169,7 +169,8 @@ impl CgroupDriver for SystemdDriver {
     /// then ours.
     fn claim(&self) -> Result<Owned> {
         let live = self.unit_dir().is_some_and(Path::is_dir);
-        let mut owned = self.files.claim()?;
+        // systemd realizes only some hierarchies for a scope: count in the unit's own.
+        let mut owned = self.files.claim_counting(self.unit_dir())?;
         owned.unit = !live;
         Ok(owned)
     }
