@@ -1,5 +1,5 @@
 //! The `shoji` binary: parse the command line, set up logging, dispatch, and report the error
-//! chain once, in runc's shape, with exit status 1.
+//! chain once, in runc's shape, with exit status 1 (255 for a failed exec, as runc).
 use clap::Parser;
 
 fn main() {
@@ -17,6 +17,7 @@ fn main() {
         eprintln!("shoji: {err:#}");
         std::process::exit(1);
     }
+    tracing::debug!("{:?}", std::env::args().collect::<Vec<_>>());
     match shoji::cli::dispatch(cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {
@@ -26,7 +27,7 @@ fn main() {
             if !shoji::logging::logs_to_stderr() {
                 eprintln!("{msg}");
             }
-            std::process::exit(1);
+            std::process::exit(shoji::cli::exit_code(&err));
         }
     }
 }

@@ -158,7 +158,7 @@ fn lsm_label_refused_for_exec() {
     c.start().success();
     let out = rt
         .cmd(&["exec", "--apparmor", "shoji-test", &c.id, "true"])
-        .failure();
+        .exec_failure();
     assert!(out.one_line_error().contains("apparmor profile"), "{out}");
 }
 

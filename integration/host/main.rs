@@ -15,6 +15,9 @@
 //!   status "creating"; runtime-tools and crun say "created")
 //! - lifecycle::concurrent_creates_of_one_id (runc lets two creates of one id both succeed)
 //! - namespaces::time_namespace, rootfs::hostname_and_domainname (not supported by 1.1.5)
+//! - log::debug_logs_the_steps_of_exec_kill_and_delete (runc's kill logs nothing at debug)
+//! - runc_cli::version_has_runcs_three_lines (1.1.5 has no `version` command; newer runc
+//!   does), runc_cli::delete_right_after_kill_always_succeeds (runc has the race)
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -34,6 +37,7 @@ mod ops;
 mod process;
 mod rootfs;
 mod run_tty;
+mod runc_cli;
 mod shared_cgroup;
 mod spec_cmd;
 mod start_trigger;

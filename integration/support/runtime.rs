@@ -196,6 +196,17 @@ impl Output {
         self
     }
 
+    /// Asserts a failed exec as runc reports one: exit 255 (not the process's own status) and
+    /// a non-empty error on stderr.
+    pub fn exec_failure(self) -> Output {
+        assert_eq!(self.code, Some(255), "expected exit 255:\n{self}");
+        assert!(
+            !self.stderr.trim().is_empty(),
+            "expected an error message:\n{self}"
+        );
+        self
+    }
+
     /// Asserts stderr contains every one of `needles` (case-sensitive).
     pub fn stderr_has(self, needles: &[&str]) -> Output {
         for needle in needles {

@@ -5,9 +5,18 @@
 use anyhow::Result;
 use serde::Serialize;
 
+/// The newest runtime-spec version shoji implements, as a literal for `concat!` (the version
+/// text is a constant clap prints).
+macro_rules! oci_version_max {
+    () => {
+        "1.2.1"
+    };
+}
+pub(crate) use oci_version_max;
+
 /// The runtime-spec versions whose configs shoji accepts (spec::validate takes any 1.x).
 const OCI_VERSION_MIN: &str = "1.0.0";
-const OCI_VERSION_MAX: &str = "1.2.1";
+pub const OCI_VERSION_MAX: &str = oci_version_max!();
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -67,11 +67,10 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         true => driver.prepare(resources).context(CGROUP_ERROR)?,
         false => None,
     };
-    let console = connect_console(&v, opts)?;
-    let cfg = init_config(opts, &v, &ns, fifo_fd.as_raw_fd(), &console, &cgroup_dir);
+    let fds = init_fds(opts, &v, &ns, fifo_fd.as_raw_fd(), cgroup_dir)?;
     // Stage 1 and the init wait on the sync socket at every step until `Ready`: if this
     // process dies before the init's pid is recorded, they read EOF and exit.
-    let spawned = spawn_init(&cfg)?;
+    let spawned = spawn_init(&init_config(opts, &v, &ns, &fds))?;
     // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.
     drop(fifo_fd);
     guard.stage1 = Some(spawned.stage1);
@@ -96,7 +95,6 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     chan.expect(&Msg::Ready).map_err(start_error)?;
     tracing::debug!("init is ready and waits on the exec fifo");
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
-    record.creating = None;
     commit(guard, record, opts.pid_file.as_deref())
 }
 
@@ -108,14 +106,41 @@ fn record_init(guard: &CreateGuard, record: &mut Record, init: Pid) -> Result<()
     guard.dir.as_ref().expect("state dir is held").save(record)
 }
 
+/// The runtime's fds that the init receives (as raw fds in its config); held until it has
+/// forked.
+struct InitFds {
+    fifo: RawFd,
+    console: Option<OwnedFd>,
+    cgroup_dir: Option<OwnedFd>,
+    bind_sources: Vec<Option<OwnedFd>>,
+}
+
+fn init_fds(
+    opts: &CreateOptions,
+    v: &ValidatedSpec,
+    ns: &namespaces::NamespacePlan,
+    fifo: RawFd,
+    cgroup_dir: Option<OwnedFd>,
+) -> Result<InitFds> {
+    Ok(InitFds {
+        fifo,
+        console: connect_console(v, opts)?,
+        cgroup_dir,
+        // Opened while still the host's root: the mapped root of a user namespace may not
+        // reach them (runc does too).
+        bind_sources: match ns.in_user_ns() {
+            true => crate::rootfs::open_bind_sources(&v.spec, &v.bundle),
+            false => Vec::new(),
+        },
+    })
+}
+
 /// What the init needs from the runtime: all of it borrowed, nothing re-read.
 fn init_config<'a>(
     opts: &'a CreateOptions,
     v: &'a ValidatedSpec,
     ns: &'a namespaces::NamespacePlan,
-    fifo: RawFd,
-    console: &Option<OwnedFd>,
-    cgroup_dir: &Option<OwnedFd>,
+    fds: &InitFds,
 ) -> InitConfig<'a> {
     InitConfig {
         id: &opts.id,
@@ -125,18 +150,25 @@ fn init_config<'a>(
         namespaces: ns,
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
-        fifo,
-        console: console
+        fifo: fds.fifo,
+        console: fds
+            .console
             .as_ref()
             .map(|c| c.as_raw_fd())
             .or(local_console(v, opts)),
         preserve_fds: opts.preserve_fds,
-        cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
+        cgroup_dir: fds.cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
+        bind_sources: fds
+            .bind_sources
+            .iter()
+            .map(|fd| fd.as_ref().map(|f| f.as_raw_fd()))
+            .collect(),
     }
 }
 
 /// The init waits on the exec FIFO: record the container, and keep everything the guard held.
-fn commit(guard: CreateGuard, record: Record, pid_file: Option<&Path>) -> Result<Created> {
+fn commit(guard: CreateGuard, mut record: Record, pid_file: Option<&Path>) -> Result<Created> {
+    record.creating = None;
     guard
         .dir
         .as_ref()

@@ -25,6 +25,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     };
     let record = dir.load()?;
     let status = record.status(&dir.fifo_path());
+    tracing::debug!("delete: container {id} is {status}");
     match status {
         // A created container has not run user code yet: deleting it is always allowed.
         Status::Stopped | Status::Created => {}
@@ -36,9 +37,11 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     stop_init(&record);
     let driver = cgroups::driver(&record.cgroup)?;
     driver.destroy(&record.owned_cgroup(driver.cgroup().dirs()))?;
+    tracing::debug!("delete: cgroup {:?} removed", record.cgroup.path);
     let state = serde_json::to_string(&record.view_with(Status::Stopped))?;
     dir.remove()?;
     if record.creating.is_none() {
+        tracing::debug!("delete: state removed, running poststop hooks");
         hooks::run(record.config.hooks(), Kind::Poststop, &state)?;
     }
     Ok(())

@@ -39,6 +39,11 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
     let (record, dir) = store.peek(&opts.id)?;
     check_status(&record, &dir.fifo_path(), opts.ignore_paused)?;
     let plan = container_namespaces(record.init_pid)?;
+    tracing::debug!(
+        "exec: joining the namespaces of init {} ({:?})",
+        record.init_pid,
+        opts.process.args()
+    );
     let terminal = opts.process.terminal().unwrap_or(false);
     // Without a console socket the runtime receives the pty itself and relays it.
     let (console, relay) = match (&opts.console_socket, terminal) {
@@ -60,6 +65,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
     };
     let spawned = spawn_exec(&cfg, &plan)?;
     let stage1 = spawned.stage1;
+    tracing::debug!("exec: forked {stage1}, joining the container's cgroup");
     let joined = cgroups::driver(&record.cgroup)
         .and_then(|d| d.join(stage1, opts.sub_cgroup.as_deref()))
         .context("joining the container's cgroup");
@@ -72,6 +78,7 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
     let started = wait_started(&spawned.channel);
     let _ = waitpid(stage1, None);
     let pid = started?;
+    tracing::debug!("exec: process {pid} started");
     if let Some(path) = &opts.pid_file {
         std::fs::write(path, pid.to_string())
             .with_context(|| format!("writing pid file {path:?}"))?;

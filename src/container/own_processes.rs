@@ -18,9 +18,14 @@ use crate::state::{pid_start_time, Record};
 const KILL_ROUNDS: u32 = 50;
 const ROUND_PAUSE: Duration = Duration::from_millis(10);
 
-pub fn signal_all(record: &Record, signal: Signal) -> Result<()> {
+pub fn signal_all(record: &Record, signal: impl Into<Option<Signal>>) -> Result<()> {
+    let signal = signal.into();
     let driver = cgroups::driver(&record.cgroup)?;
     let handle = driver.cgroup();
+    if !handle.exists() {
+        tracing::debug!("the cgroup is gone, nothing to signal");
+        return Ok(());
+    }
     if record
         .owned_cgroup(handle.dirs())
         .whole_cgroup(handle.dirs())
@@ -28,27 +33,19 @@ pub fn signal_all(record: &Record, signal: Signal) -> Result<()> {
         return handle.kill_all(signal);
     }
     tracing::debug!("the cgroup is shared: signalling the container's own processes only");
-    let rounds = if signal == Signal::SIGKILL {
-        KILL_ROUNDS
-    } else {
-        1
-    };
-    for _ in 0..rounds {
+    let killing = signal == Some(Signal::SIGKILL);
+    for _ in 0..if killing { KILL_ROUNDS } else { 1 } {
         let Some(init) = live_init(record) else {
             return Ok(());
         };
-        let own: Vec<Pid> = match handle.exists() {
-            true => handle.pids()?,
-            false => Vec::new(),
-        }
-        .into_iter()
-        .filter(|&p| p == init || is_own(p, init))
-        .chain([init])
-        .collect();
-        for pid in own {
+        let own = handle
+            .pids()?
+            .into_iter()
+            .filter(|&p| p != init && is_own(p, init));
+        for pid in own.chain([init]) {
             let _ = kill(pid, signal);
         }
-        if signal == Signal::SIGKILL {
+        if killing {
             sleep(ROUND_PAUSE);
         }
     }

@@ -119,11 +119,7 @@ fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {
         let sock = cfg
             .console
             .context("--tty needs a --console-socket to hand over the pty")?;
-        let size = process
-            .console_size()
-            .as_ref()
-            .map(|b| (b.height() as u16, b.width() as u16));
-        crate::terminal::setup_pty(sock, size)?;
+        crate::terminal::setup_pty(sock, process)?;
     }
     let target = attrs::apply(process)?;
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;

@@ -28,18 +28,18 @@ pub fn validate(bundle: Bundle) -> Result<ValidatedSpec> {
         bail!("rootfs {rootfs:?} does not exist or is not a directory");
     }
     let rootfs = std::fs::canonicalize(&rootfs).with_context(|| format!("resolving {rootfs:?}"))?;
-    let process = spec
-        .process()
-        .as_ref()
-        .context("process must be set in config.json")?;
-    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
-        bail!("args must not be empty");
+    // The runtime-spec requires `process` only for `start` (which refuses a container
+    // without one): `create` accepts it, as the newest crun does.
+    if let Some(process) = spec.process() {
+        if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+            bail!("args must not be empty");
+        }
+        if !process.cwd().is_absolute() {
+            let cwd = process.cwd().to_string_lossy();
+            bail!("cwd {} is not an absolute path", quoted(&cwd));
+        }
+        check_process(process)?;
     }
-    if !process.cwd().is_absolute() {
-        let cwd = process.cwd().to_string_lossy();
-        bail!("cwd {} is not an absolute path", quoted(&cwd));
-    }
-    check_process(process)?;
     check_namespaces(&spec)?;
     check_restricted_paths(&spec)?;
     super::sysctl::check(&spec)?;
