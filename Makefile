@@ -5,7 +5,8 @@
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
 #   make bench   issue 11's figures with their targets, shoji beside runc and crun: host (run,
 #                floor, grace period, exec, 16 parallel loops, RSS, size), systemd sandbox,
-#                cgroup v2 VM (direct and systemd modes)
+#                cgroup v2 VM (direct and systemd modes); with BASELINE=path/to/other/shoji
+#                also that build beside this one, wall and CPU per run and exec (exe_seal.sh)
 # A tier can be pointed at another runtime: `make tier-host SHOJI_RUNTIME=/usr/sbin/runc`.
 
 SHELL := /bin/bash
@@ -69,3 +70,4 @@ bench: build
 	bash bench/host.sh $(SHOJI)
 	bash bench/systemd.sh $(SHOJI)
 	bash bench/vm.sh $(SHOJI)
+	@if [ -n "$(BASELINE)" ]; then bash bench/exe_seal.sh "$(BASELINE)" $(SHOJI); fi

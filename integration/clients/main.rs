@@ -35,6 +35,7 @@ mod sandbox;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod check;
 mod client;
 mod containerd;
 mod cri;

@@ -18,6 +18,8 @@
 //! - log::debug_logs_the_steps_of_exec_kill_and_delete (runc's kill logs nothing at debug)
 //! - runc_cli::version_has_runcs_three_lines (1.1.5 has no `version` command; newer runc
 //!   does), runc_cli::delete_right_after_kill_always_succeeds (runc has the race)
+//! - check::* (`check` is shoji's own command) and check::state_reports_the_cgroup_identity_ebpf_sees
+//!   (runc's state has no cgroupPath or cgroupId)
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -25,10 +27,12 @@ mod support;
 mod bad_input;
 mod big_state;
 mod cgroupfs;
+mod check;
 mod confinement;
 mod console;
 mod crash_loop;
 mod cwd_escape;
+mod exe_seal;
 mod hooks;
 mod lifecycle;
 mod log;

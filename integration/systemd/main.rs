@@ -11,6 +11,7 @@ mod sandbox;
 mod support;
 
 mod bench;
+mod check;
 mod crash;
 mod cwd_escape;
 mod driver;

@@ -14,7 +14,7 @@
 //! `devices` (spec → files, pure), `files` (writes with runc's error wording), `ownership` (what a
 //! create made, decided before it makes anything), `handle`
 //! (freeze, pids, kill, stats on an existing cgroup), `events` (runc's JSON shape) and
-//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam).
+//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam), `identity` (the cgroup2 id eBPF tools see).
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -192,6 +192,7 @@ pub mod dirs;
 pub mod events;
 pub mod files;
 pub mod handle;
+pub mod identity;
 pub mod mode;
 pub mod ownership;
 pub mod path;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
 
+mod check;
 mod create;
 mod delete;
 mod events;
@@ -107,6 +108,8 @@ pub enum Command {
     Features,
     /// Output the runtime version
     Version,
+    /// Diagnose this node's cgroup layout, its managers' cgroup drivers and damage done
+    Check(check::CheckArgs),
 }
 
 /// An error that exits with `code` rather than 1 (runc's exec fails with 255, so callers can
@@ -137,6 +140,14 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 /// Run one command; the returned code is the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let g = &cli.global;
+    // The commands whose forks enter a container run from a copy of the binary no container
+    // can write (this may re-execute the process; see exe_seal).
+    if matches!(
+        cli.command,
+        Command::Create(_) | Command::Run(_) | Command::Exec(_)
+    ) {
+        crate::exe_seal::ensure_sealed()?;
+    }
     match cli.command {
         Command::Create(a) => create::run(g, a),
         Command::Start(a) => start::run(g, a),
@@ -154,5 +165,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Update(a) => update::run(g, a),
         Command::Features => features::run(),
         Command::Version => version::run(),
+        Command::Check(a) => check::run(a),
     }
 }

@@ -63,9 +63,10 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
         .flatten()
         .collect();
     super::fds::close_runtime_fds(&keep, cfg.preserve_fds)?;
-    // Non-dumpable before the first setns, so no process of the container can ptrace us or
-    // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
-    // is inherited by stage 2 and reset by its execve.
+    // Non-dumpable before the first setns, so no process of the container without
+    // CAP_SYS_PTRACE can ptrace us or open our /proc links from the moment we are visible to
+    // it (our exe is a read-only copy anyway: exe_seal); stage 2 inherits the flag and its
+    // execve resets it.
     super::init::hide_runtime_binary()?;
     // The container's root, opened while /proc is still the host's (before any setns).
     let root = open_container_root(cfg.init_pid)?;

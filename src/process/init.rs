@@ -196,9 +196,10 @@ fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
     Ok(state)
 }
 
-/// Until execve, /proc/PID/exe of this process is the host's shoji binary; a process in the
-/// container could open it through /proc and overwrite it (CVE-2019-5736). Non-dumpable
-/// processes' /proc entries belong to root of the host, and execve resets the flag.
+/// Until execve, /proc/PID/exe of this process is the runtime's binary. What keeps the
+/// container from writing it (CVE-2019-5736) is that this is a read-only copy (exe_seal);
+/// non-dumpable is a second line: it keeps container processes without CAP_SYS_PTRACE from
+/// opening our /proc entries at all (but CAP_SYS_PTRACE passes it). execve resets the flag.
 pub(super) fn hide_runtime_binary() -> Result<()> {
     nix::sys::prctl::set_dumpable(false).context("prctl(PR_SET_DUMPABLE)")
 }

@@ -50,7 +50,8 @@ pub struct Record {
     pub cgroup_owned: Option<Owned>,
 }
 
-/// runc's `state` output (runtime-spec state plus rootfs, created, owner).
+/// runc's `state` output (runtime-spec state plus rootfs, created, owner), then shoji's own
+/// fields. runc's come first and in runc's order: clients parse them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateView {
@@ -64,6 +65,11 @@ pub struct StateView {
     pub owner: String,
     #[serde(skip_serializing_if = "HashMap::is_empty")]
     pub annotations: HashMap<String, String>,
+    /// The container's resolved cgroup path below each hierarchy's mount point.
+    pub cgroup_path: PathBuf,
+    /// What `bpf_get_current_cgroup_id()` returns in the container (cgroup2 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_id: Option<u64>,
 }
 
 impl Record {
@@ -103,6 +109,8 @@ impl Record {
             created: self.created.clone(),
             owner: self.owner.clone(),
             annotations: self.annotations.clone(),
+            cgroup_path: self.cgroup.path.clone(),
+            cgroup_id: crate::cgroups::identity::cgroup_id(&self.cgroup),
         }
     }
 }
