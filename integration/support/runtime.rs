@@ -109,6 +109,20 @@ impl Runtime {
         }
     }
 
+    /// Starts `<binary> --root <root> ARGS` without waiting, stdio to /dev/null: for a test
+    /// that kills the runtime part way (the caller kills and reaps the child, by its pid).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(&self.binary)
+            .arg("--root")
+            .arg(&self.root)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {:?}: {e}", self.binary))
+    }
+
     /// `state ID` parsed, asserting success.
     pub fn state(&self, id: &str) -> Value {
         self.cmd(&["state", id]).success().json()

@@ -12,6 +12,7 @@ mod support;
 
 mod bench;
 mod check;
+mod crash;
 mod cwd_escape;
 mod driver;
 mod operations;

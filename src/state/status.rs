@@ -1,6 +1,7 @@
-//! Status is computed, never stored: `stopped` if the init is gone (or its pid was recycled:
-//! start time differs), `paused` if the cgroup is frozen, `created` while the init waits on
-//! exec.fifo (holds its read side: it has not exec'd), else `running`.
+//! Status is computed, never stored: `creating` while a create runs (`stopped` once it died
+//! half way), `stopped` if the init is gone (or its pid was recycled: start time differs),
+//! `paused` if the cgroup is frozen, `created` while the init waits on exec.fifo (holds its
+//! read side: it has not exec'd), else `running`.
 use std::fmt;
 
 use serde::Serialize;
@@ -12,6 +13,8 @@ use super::Record;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// `create` is still building it (runtime-spec's "creating").
+    Creating,
     Created,
     Running,
     Paused,
@@ -21,6 +24,7 @@ pub enum Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = match self {
+            Status::Creating => "creating",
             Status::Created => "created",
             Status::Running => "running",
             Status::Paused => "paused",
@@ -76,6 +80,13 @@ fn parse_start_time(stat: &str) -> Option<u64> {
 const PF_EXITING: u64 = 0x4;
 
 pub(super) fn compute(record: &Record, fifo: &Path) -> Status {
+    // A half-made container: its create still runs, or was killed and left it stopped.
+    if let Some(creator) = record.creating {
+        return match creator.alive() {
+            true => Status::Creating,
+            false => Status::Stopped,
+        };
+    }
     if record.init_pid <= 0 || pid_start_time(record.init_pid) != Some(record.init_start_time) {
         return Status::Stopped;
     }

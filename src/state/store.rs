@@ -66,6 +66,25 @@ impl Store {
         Ok(dir)
     }
 
+    /// Remove the directory of `id` if it has no state file: a create killed between its mkdir
+    /// and its first record (written before anything else is made) left nothing else. Taken
+    /// under the lock, so a create still running is waited for; absent is fine.
+    pub fn remove_unrecorded(&self, id: &str) -> Result<()> {
+        validate_id(id)?;
+        let path = self.root.join(id);
+        if !path.is_dir() {
+            return Ok(());
+        }
+        let Ok(dir) = ContainerDir::lock(path) else {
+            // Removed while we looked.
+            return Ok(());
+        };
+        if dir.path.join(STATE_FILE).exists() {
+            bail!("container {id} was recorded while being deleted: delete it again");
+        }
+        dir.remove()
+    }
+
     /// Ids of every container with a state file, sorted.
     pub fn ids(&self) -> Result<Vec<String>> {
         let mut ids = Vec::new();
