@@ -4,8 +4,10 @@
 #                clients
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
 #   make bench   issue 11's figures with their targets, shoji beside runc and crun: host (run,
-#                floor, grace period, exec, 16 parallel loops, RSS, size), systemd sandbox,
-#                cgroup v2 VM (direct and systemd modes), 20 `ctr run --rm` under containerd
+#                floor, grace period, exec, 16 parallel loops, RSS, size), seccomp's cost,
+#                systemd sandbox, cgroup v2 VM (direct and systemd modes), 20 `ctr run --rm`
+#                under containerd; with BASELINE=path/to/other/shoji also that build beside
+#                this one, wall and CPU per run and exec (exe_seal.sh)
 # A tier can be pointed at another runtime: `make tier-host SHOJI_RUNTIME=/usr/sbin/runc`.
 
 SHELL := /bin/bash
@@ -67,6 +69,8 @@ demo: build
 
 bench: build
 	bash bench/host.sh $(SHOJI)
+	bash bench/seccomp.sh $(SHOJI)
 	bash bench/systemd.sh $(SHOJI)
 	bash bench/vm.sh $(SHOJI)
 	bash bench/clients.sh $(SHOJI)
+	@if [ -n "$(BASELINE)" ]; then bash bench/exe_seal.sh "$(BASELINE)" $(SHOJI); fi

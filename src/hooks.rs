@@ -66,13 +66,35 @@ pub fn has(hooks: &Option<Hooks>, kind: Kind) -> bool {
         .is_some_and(|l| !l.is_empty())
 }
 
-/// Run every hook of `kind` in order with `state` on stdin.
+/// Run every hook of `kind` in order with `state` on stdin, from the runtime process. A hook
+/// without `env` inherits the runtime's environment, as runc's (Go's exec with a nil Env).
 pub fn run(hooks: &Option<Hooks>, kind: Kind, state: &str) -> Result<()> {
+    run_all(hooks, kind, state, None)
+}
+
+/// Run the hooks of `kind` from the container's init (createContainer, startContainer). A
+/// hook without `env` gets the container process's environment: runc's init has set exactly
+/// that as its own before it runs them.
+pub fn run_in_container(
+    hooks: &Option<Hooks>,
+    kind: Kind,
+    state: &str,
+    process_env: &[String],
+) -> Result<()> {
+    run_all(hooks, kind, state, Some(process_env))
+}
+
+fn run_all(
+    hooks: &Option<Hooks>,
+    kind: Kind,
+    state: &str,
+    default_env: Option<&[String]>,
+) -> Result<()> {
     let Some(list) = hooks.as_ref().and_then(|h| kind.select(h)) else {
         return Ok(());
     };
     for (i, hook) in list.iter().enumerate() {
-        if let Err(e) = run_one(hook, state) {
+        if let Err(e) = run_one(hook, state, default_env) {
             let err = e.context(format!("error running {} hook #{i}", kind.name()));
             if kind.fatal() {
                 return Err(err);
@@ -83,16 +105,19 @@ pub fn run(hooks: &Option<Hooks>, kind: Kind, state: &str) -> Result<()> {
     Ok(())
 }
 
-fn run_one(hook: &Hook, state: &str) -> Result<()> {
+/// `default_env`: the environment of a hook without `env` (None: this process's own).
+fn run_one(hook: &Hook, state: &str, default_env: Option<&[String]>) -> Result<()> {
     let path = hook.path();
     let mut cmd = Command::new(path);
     if let Some(args) = hook.args().as_ref().filter(|a| !a.is_empty()) {
         cmd.arg0(&args[0]).args(&args[1..]);
     }
-    cmd.env_clear();
-    for kv in hook.env().iter().flatten() {
-        if let Some((k, v)) = kv.split_once('=') {
-            cmd.env(k, v);
+    if let Some(env) = hook.env().as_deref().or(default_env) {
+        cmd.env_clear();
+        for kv in env {
+            if let Some((k, v)) = kv.split_once('=') {
+                cmd.env(k, v);
+            }
         }
     }
     cmd.stdin(Stdio::piped())

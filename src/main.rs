@@ -1,5 +1,5 @@
 //! The `shoji` binary: parse the command line, set up logging, dispatch, and report the error
-//! chain once, in runc's shape, with exit status 1.
+//! chain once, in runc's shape, with exit status 1 (255 for a failed exec, as runc).
 use clap::Parser;
 
 fn main() {
@@ -17,15 +17,17 @@ fn main() {
         eprintln!("shoji: {err:#}");
         std::process::exit(1);
     }
+    tracing::debug!("{:?}", std::env::args().collect::<Vec<_>>());
     match shoji::cli::dispatch(cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {
-            let msg = format!("{err:#}");
+            // One bounded line, whatever the error quotes (a client shows it as is).
+            let msg = shoji::quote::one_line(&format!("{err:#}"));
             tracing::error!("{msg}");
             if !shoji::logging::logs_to_stderr() {
                 eprintln!("{msg}");
             }
-            std::process::exit(1);
+            std::process::exit(shoji::cli::exit_code(&err));
         }
     }
 }

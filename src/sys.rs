@@ -1,5 +1,6 @@
 //! The few raw syscalls nix does not wrap, each with the reason it is safe.
 use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// Mark every fd from `first` up as close-on-exec (fds the caller did not ask to keep must not
 /// reach the container process).
@@ -35,8 +36,7 @@ pub fn close_range(first: u32, last: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Give the container a new session keyring (so it cannot read the host's keys), named after
-/// the container as runc does.
+/// Give the container a new session keyring named `name` (so it cannot read the host's keys).
 pub fn join_session_keyring(name: &str) -> io::Result<()> {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     let cname = std::ffi::CString::new(name)?;
@@ -102,4 +102,90 @@ pub fn fork_into_cgroup(cgroup_dir: std::os::fd::RawFd) -> io::Result<libc::pid_
         return Err(io::Error::last_os_error());
     }
     Ok(rc as libc::pid_t)
+}
+
+/// fsopen(2): a filesystem context for `fs_name` (a new superblock, not yet mounted).
+pub fn fsopen(fs_name: &std::ffi::CStr) -> io::Result<OwnedFd> {
+    // SAFETY: `fs_name` is NUL-terminated and outlives the call.
+    let fd = unsafe { libc::syscall(libc::SYS_fsopen, fs_name.as_ptr(), libc::FSOPEN_CLOEXEC) };
+    owned_fd(fd)
+}
+
+/// fsconfig(2) setting string parameter `key` of context `ctx`.
+pub fn fsconfig_set_string(
+    ctx: BorrowedFd,
+    key: &std::ffi::CStr,
+    value: &std::ffi::CStr,
+) -> io::Result<()> {
+    // SAFETY: both strings are NUL-terminated and outlive the call; `ctx` is an open fd.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            ctx.as_raw_fd(),
+            libc::FSCONFIG_SET_STRING,
+            key.as_ptr(),
+            value.as_ptr(),
+            0,
+        )
+    };
+    check(rc).map(|_| ())
+}
+
+/// fsconfig(2) setting parameter `key` of context `ctx` to the file `value` (a layer by fd).
+pub fn fsconfig_set_fd(ctx: BorrowedFd, key: &std::ffi::CStr, value: BorrowedFd) -> io::Result<()> {
+    // SAFETY: `key` is NUL-terminated and outlives the call; both fds are open.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            ctx.as_raw_fd(),
+            libc::FSCONFIG_SET_FD,
+            key.as_ptr(),
+            std::ptr::null::<libc::c_char>(),
+            value.as_raw_fd(),
+        )
+    };
+    check(rc).map(|_| ())
+}
+
+/// fsconfig(FSCONFIG_CMD_CREATE) then fsmount(2): the configured superblock as a detached
+/// mount (in no mount namespace, gone with its last fd or user), `attrs` being MOUNT_ATTR_*.
+pub fn fsmount(ctx: BorrowedFd, attrs: u64) -> io::Result<OwnedFd> {
+    let null = std::ptr::null::<libc::c_char>();
+    // SAFETY: `ctx` is an open fs context; the null key and value are what CMD_CREATE takes.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            ctx.as_raw_fd(),
+            libc::FSCONFIG_CMD_CREATE,
+            null,
+            null,
+            0,
+        )
+    };
+    check(rc)?;
+    // SAFETY: `ctx` is an open fs context holding a created superblock.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            ctx.as_raw_fd(),
+            libc::FSMOUNT_CLOEXEC,
+            attrs,
+        )
+    };
+    owned_fd(fd)
+}
+
+/// A raw syscall's result: -1 is the error in errno.
+fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(rc)
+}
+
+/// The result of a syscall that returns a new fd, as the OwnedFd it is.
+fn owned_fd(rc: libc::c_long) -> io::Result<OwnedFd> {
+    let fd = check(rc)?;
+    // SAFETY: a non-negative result of an fd-returning syscall is a new fd we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }

@@ -12,6 +12,8 @@ use nix::sys::socket::{
     connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, UnixAddr,
 };
 use nix::sys::stat::Mode;
+use nix::unistd::Uid;
+use oci_spec::runtime::Process;
 
 /// In the parent, before the container's processes are forked: they inherit this socket.
 pub fn connect_console_socket(path: &Path) -> Result<OwnedFd> {
@@ -30,8 +32,14 @@ pub fn connect_console_socket(path: &Path) -> Result<OwnedFd> {
 
 nix::ioctl_write_ptr_bad!(set_winsize, libc::TIOCSWINSZ, libc::winsize);
 
-/// In the container child, after the rootfs is final: make the pty and hand over the master.
-pub fn setup_pty(console_socket: RawFd, size: Option<(u16, u16)>) -> Result<()> {
+/// In the container child, after the rootfs is final: make the pty for `process` and hand over
+/// the master. The slave is the process's own terminal: it belongs to the process's uid, its
+/// group left as devpts made it (the mount's `gid=5`, tty), as runc does.
+pub fn setup_pty(console_socket: RawFd, process: &Process) -> Result<()> {
+    let size = process
+        .console_size()
+        .as_ref()
+        .map(|b| (b.height() as u16, b.width() as u16));
     let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
         .context("opening /dev/ptmx")?;
     grantpt(&master).context("grantpt")?;
@@ -45,6 +53,9 @@ pub fn setup_pty(console_socket: RawFd, size: Option<(u16, u16)>) -> Result<()> 
     .with_context(|| format!("opening {name}"))?;
     // SAFETY: open returned a fresh fd owned by nothing else.
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    let uid = process.user().uid();
+    nix::unistd::fchown(slave.as_raw_fd(), Some(Uid::from_raw(uid)), None)
+        .with_context(|| format!("giving {name} to uid {uid}"))?;
     if let Some((height, width)) = size {
         let ws = libc::winsize {
             ws_row: height,

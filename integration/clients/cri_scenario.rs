@@ -63,12 +63,17 @@ fn observe(cri: &Cri, id: &str, parent: &str) -> Observed {
         .str(1, id)
         .str(2, "sh")
         .str(2, "-c")
-        .str(2, "echo exec-out; cat /proc/self/cgroup; exit 4")
+        .str(
+            2,
+            "echo exec-out; grep Seccomp: /proc/self/status; cat /proc/self/cgroup; exit 4",
+        )
         .varint(3, 30);
     let out = cri.must("ExecSync", exec);
     assert_eq!(out.varint(3), 4, "exec exit code");
     let stdout = out.string(1);
     assert!(stdout.contains("exec-out"), "exec stdout {stdout:?}");
+    // The container asked for RuntimeDefault: the exec'd process runs under its filter.
+    crate::scenario::assert_seccomp_filtered(&stdout);
     let mut seen = Observed::new(id, parse_cgroup_lines(&stdout));
     seen.assert_placed(cri.driver);
     let under = match cri.driver {

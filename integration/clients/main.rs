@@ -36,6 +36,7 @@ mod sandbox;
 mod support;
 
 mod bench;
+mod check;
 mod client;
 mod containerd;
 mod cri;

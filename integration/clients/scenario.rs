@@ -19,8 +19,14 @@ pub fn exercise(client: &dyn Client, tag: &str) {
 
 fn exit_code_passes_through(client: &dyn Client, tag: &str) {
     let name = format!("{tag}-exit");
-    let out = client.run_fg(&name, "cat /proc/self/cgroup; exit 3", false);
+    let out = client.run_fg(
+        &name,
+        "grep Seccomp: /proc/self/status; cat /proc/self/cgroup; exit 3",
+        false,
+    );
     assert_eq!(out.code, 3, "{out:#?}");
+    // Every client sends its default seccomp profile; shoji enforces it (filter mode 2).
+    assert_seccomp_filtered(&out.stdout);
     let seen = Observed::new(&name, parse_cgroup_lines(&out.stdout));
     seen.assert_placed(client.driver());
     seen.assert_gone(client.driver());
@@ -139,4 +145,13 @@ fn assert_limits(seen: &Observed, limits: &Limits) {
             seen.tag
         );
     }
+}
+
+/// The process ran under a seccomp filter: `Seccomp: 2` in its /proc/self/status.
+pub fn assert_seccomp_filtered(stdout: &str) {
+    let mode = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Seccomp:"))
+        .map(str::trim);
+    assert_eq!(mode, Some("2"), "no seccomp filter: {stdout:?}");
 }

@@ -214,3 +214,26 @@ fn swap_below_memory_limit_is_rejected() {
     let left = find_cgroup_dirs_named(leaf.to_str().unwrap());
     assert!(left.is_empty(), "cgroup left behind: {left:?}");
 }
+
+/// Access strings reach the kernel as runc writes them: only r, w and m, once each, in that
+/// order (`rwa` is `rw`); repeats are written once. The kernel refuses the raw string.
+#[test]
+fn device_access_is_normalised_as_runc_does() {
+    let rt = Runtime::new();
+    let path = format!("/{}", unique_name("shoji-devacc"));
+    let bundle = bundle_with_path("cg-devacc", &path);
+    bundle.edit(|s| {
+        s["linux"]["resources"]["devices"] = json!([
+            { "allow": false, "access": "rwm" },
+            { "allow": true, "type": "c", "major": 1, "minor": 11, "access": "rwa" },
+            { "allow": true, "type": "c", "major": 1, "minor": 11, "access": "wr" },
+            { "allow": false, "type": "c", "major": 1, "minor": 3, "access": "wa" }
+        ]);
+    });
+    let _c = Container::create(&rt, &bundle, "cg-devacc");
+    let list = crate::support::procfs::cgroup_file("devices", &path, "devices.list");
+    assert!(
+        list.lines().any(|l| l == "c 1:11 rw"),
+        "devices.list:\n{list}"
+    );
+}

@@ -106,3 +106,44 @@ fn failing_poststop_does_not_block_delete() {
     c.wait_stopped();
     c.delete().success();
 }
+
+/// The hooks that run in the container, as runc runs them: createContainer from the root
+/// directory (before the root changes), and both, without an `env` of their own, with the
+/// container process's environment (runc's init has made it its own by then).
+#[test]
+fn container_hooks_get_runcs_cwd_and_environment() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("hooks-in-ctr");
+    bundle.args(&["sleep", "1000"]);
+    let dir = bundle.path().display().to_string();
+    bundle.edit(|s| {
+        s["process"]["env"] = json!(["PATH=/bin", "TERM=xterm", "FROM_PROCESS=yes"]);
+        s["hooks"] = json!({
+            "createContainer": [{
+                "path": "/bin/sh",
+                "args": ["sh", "-c", format!("pwd > {dir}/cc.cwd; env > {dir}/cc.env")]
+            }],
+            "startContainer": [{
+                "path": "/bin/sh",
+                "args": ["sh", "-c", "env > /dev/shm/sc.env"]
+            }]
+        })
+    });
+    let c = Container::create(&rt, &bundle, "hooks-in-ctr");
+    let rootfs = std::fs::canonicalize(bundle.rootfs()).unwrap();
+    assert_eq!(
+        read(bundle.path().join("cc.cwd")).trim(),
+        rootfs.to_str().unwrap()
+    );
+    let env = read(bundle.path().join("cc.env"));
+    assert!(
+        env.lines().any(|l| l == "FROM_PROCESS=yes"),
+        "createContainer env:\n{env}"
+    );
+    c.start().success();
+    let out = rt.cmd(&["exec", &c.id, "cat", "/dev/shm/sc.env"]).success();
+    assert!(
+        out.stdout.lines().any(|l| l == "FROM_PROCESS=yes"),
+        "startContainer env:\n{out}"
+    );
+}

@@ -279,3 +279,22 @@ fn concurrent_creates_of_one_id() {
     }
     assert_eq!(c.status(), "created");
 }
+
+/// The runtime-spec requires `process` only for `start`: `create` accepts a config without
+/// one (as the newest crun), `start` refuses it with a clear one-line error and the container
+/// stays created until delete, which leaves nothing.
+#[test]
+fn config_without_process_is_created_but_not_started() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("no-process");
+    bundle.edit(|s| {
+        s.as_object_mut().unwrap().remove("process");
+    });
+    let c = Container::create(&rt, &bundle, "no-process");
+    assert_eq!(c.status(), "created");
+    let out = c.start().failure();
+    let line = out.one_line_error();
+    assert!(line.contains("no \\\"process\\\""), "{line}");
+    assert_eq!(c.status(), "created");
+    c.delete().success();
+}

@@ -49,3 +49,35 @@ fn text_log_is_appended() {
     );
     assert!(text.contains("no-bundle-here"), "error not logged:\n{text}");
 }
+
+/// `--debug` makes every command log its steps (to `--log` here), not only create and run:
+/// exec says which namespaces it joins, the process it started; kill and delete say theirs.
+#[test]
+fn debug_logs_the_steps_of_exec_kill_and_delete() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("debuglog");
+    bundle.args(&["sleep", "1000"]);
+    let log = bundle.path().join("debug.log");
+    let global = ["--debug", "--log", log.to_str().unwrap()];
+    let c = crate::support::Container::create(&rt, &bundle, "debuglog");
+    c.start().success();
+    let debug_lines = |cmd: &[&str]| {
+        let _ = std::fs::remove_file(&log);
+        rt.cmd_global(&global, cmd).success();
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.contains("level=debug"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let exec = debug_lines(&["exec", &c.id, "true"]);
+    assert!(exec.len() >= 3, "exec logged too few steps: {exec:#?}");
+    let kill = debug_lines(&["kill", &c.id, "KILL"]);
+    assert!(kill.len() >= 2, "kill logged too few steps: {kill:#?}");
+    c.wait_stopped();
+    let delete = debug_lines(&["delete", &c.id]);
+    assert!(
+        delete.len() >= 2,
+        "delete logged too few steps: {delete:#?}"
+    );
+}

@@ -15,14 +15,24 @@
 //!   status "creating"; runtime-tools and crun say "created")
 //! - lifecycle::concurrent_creates_of_one_id (runc lets two creates of one id both succeed)
 //! - namespaces::time_namespace, rootfs::hostname_and_domainname (not supported by 1.1.5)
+//! - log::debug_logs_the_steps_of_exec_kill_and_delete (runc's kill logs nothing at debug)
+//! - runc_cli::version_has_runcs_three_lines (1.1.5 has no `version` command; newer runc
+//!   does), runc_cli::delete_right_after_kill_always_succeeds (runc has the race)
+//! - check::* (`check` is shoji's own command) and check::state_reports_the_cgroup_identity_ebpf_sees
+//!   (runc's state has no cgroupPath or cgroupId)
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod bad_input;
+mod big_state;
 mod cgroupfs;
+mod check;
+mod confinement;
 mod console;
+mod crash_loop;
 mod cwd_escape;
+mod exe_seal;
 mod hooks;
 mod lifecycle;
 mod log;
@@ -31,5 +41,9 @@ mod ops;
 mod process;
 mod rootfs;
 mod run_tty;
+mod runc_cli;
+mod seccomp;
+mod shared_cgroup;
 mod spec_cmd;
+mod start_trigger;
 mod state_json;

@@ -154,3 +154,29 @@ fn time_namespace() {
     let moved = wait_until(|| ns_link(c.pid, "time") != host_link("time"));
     assert!(moved, "time namespace is the host's");
 }
+
+/// A bind source behind a directory only the host's root may enter (0700) is out of reach
+/// of the container's mapped root; the runtime opens it before the user namespace exists and
+/// the mount works, as in runc.
+#[test]
+fn user_namespace_bind_mount_of_a_source_mapped_root_cannot_reach() {
+    use std::os::unix::fs::PermissionsExt;
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ns-user-bind");
+    let locked = bundle.path().join("locked");
+    let source = locked.join("data");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("hello"), "from the host\n").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    bundle.edit(|s| {
+        s["linux"]["namespaces"] = namespaces(&["pid", "network", "ipc", "uts", "mount", "user"]);
+        s["linux"]["uidMappings"] = json!([{ "containerID": 0, "hostID": 100000, "size": 65536 }]);
+        s["linux"]["gidMappings"] = json!([{ "containerID": 0, "hostID": 100000, "size": 65536 }]);
+        s["mounts"].as_array_mut().unwrap().push(json!({
+            "destination": "/run", "type": "bind", "source": source, "options": ["rbind", "ro"]
+        }));
+    });
+    let script = "cat /run/hello; touch /run/x 2>/dev/null && echo writable || echo read-only";
+    let out = crate::support::sh(&rt, &bundle, script);
+    assert_eq!(out, "from the host\nread-only\n", "the ro option holds too");
+}

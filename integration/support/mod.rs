@@ -12,11 +12,13 @@ pub mod bundle;
 pub mod cgroup_parents;
 pub mod console;
 pub mod container;
+pub mod crash;
 pub mod cwd_escape;
 pub mod leftovers;
 pub mod procfs;
 pub mod runtime;
 pub mod scratch;
+pub mod shared_cgroup;
 pub mod spec;
 
 pub use bundle::Bundle;

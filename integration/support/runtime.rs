@@ -109,6 +109,20 @@ impl Runtime {
         }
     }
 
+    /// Starts `<binary> --root <root> ARGS` without waiting, stdio to /dev/null: for a test
+    /// that kills the runtime part way (the caller kills and reaps the child, by its pid).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(&self.binary)
+            .arg("--root")
+            .arg(&self.root)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {:?}: {e}", self.binary))
+    }
+
     /// `state ID` parsed, asserting success.
     pub fn state(&self, id: &str) -> Value {
         self.cmd(&["state", id]).success().json()
@@ -175,6 +189,17 @@ impl Output {
     /// Asserts a clean failure: exit 1 and a non-empty error on stderr.
     pub fn failure(self) -> Output {
         assert_eq!(self.code, Some(1), "expected exit 1:\n{self}");
+        assert!(
+            !self.stderr.trim().is_empty(),
+            "expected an error message:\n{self}"
+        );
+        self
+    }
+
+    /// Asserts a failed exec as runc reports one: exit 255 (not the process's own status) and
+    /// a non-empty error on stderr.
+    pub fn exec_failure(self) -> Output {
+        assert_eq!(self.code, Some(255), "expected exit 255:\n{self}");
         assert!(
             !self.stderr.trim().is_empty(),
             "expected an error message:\n{self}"

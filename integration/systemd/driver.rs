@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nix::unistd::Pid;
 use oci_spec::runtime::LinuxResources;
-use shoji::cgroups::{mode, CgroupDriver};
+use shoji::cgroups::{mode, CgroupDriver, Owned};
 use shoji::systemd::dbus::{Started, Systemd};
 use shoji::systemd::{location, properties, SystemdDriver};
 
@@ -25,11 +25,25 @@ pub const SHOJI_JOINED: [&str; 4] = ["cpuset", "freezer", "blkio", "cpuacct"];
 struct Scoped {
     child: Child,
     driver: SystemdDriver,
+    /// What the driver claimed before making anything: all that destroy removes.
+    owned: Owned,
+}
+
+impl Scoped {
+    fn new(cgroups_path: &str, id: &str) -> Scoped {
+        let driver = driver(cgroups_path, id);
+        let owned = driver.claim().expect("claim");
+        Scoped {
+            child: sleeper(),
+            driver,
+            owned,
+        }
+    }
 }
 
 impl Drop for Scoped {
     fn drop(&mut self) {
-        let _ = self.driver.destroy();
+        let _ = self.driver.destroy(&self.owned);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -98,10 +112,7 @@ pub fn assert_gone(unit: &str, cgroup: &str) {
 fn scope_in_nested_slices_with_limits() {
     let _k8s = k8s_lock();
     in_sandbox("driver::scope_in_nested_slices_with_limits", || {
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver(K8S_PATH, "345def"),
-        };
+        let s = Scoped::new(K8S_PATH, "345def");
         let pid = s.child.id().to_string();
         let r = resources(
             r#"{"memory": {"limit": 104857600}, "pids": {"limit": 50},
@@ -143,9 +154,11 @@ fn scope_in_nested_slices_with_limits() {
         assert_eq!(file("memory.limit_in_bytes", "memory"), "209715200");
         assert_eq!(file("pids.max", "pids"), "60");
         assert_shows(K8S_UNIT, &["MemoryLimit=209715200", "TasksMax=60"]);
-        s.driver.destroy().unwrap();
+        s.driver.destroy(&s.owned).unwrap();
         assert_gone(K8S_UNIT, K8S_CGROUP);
-        s.driver.destroy().expect("a second destroy is a no-op");
+        s.driver
+            .destroy(&s.owned)
+            .expect("a second destroy is a no-op");
     });
 }
 
@@ -166,10 +179,7 @@ fn live_unit_with_the_same_name_is_joined() {
                 .unwrap(),
             Started::Done
         );
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver(cgroups_path, "live"),
-        };
+        let s = Scoped::new(cgroups_path, "live");
         let r = resources(r#"{"pids": {"limit": 30}}"#);
         s.driver
             .create(Pid::from_raw(s.child.id() as i32), Some(&r))
@@ -188,11 +198,18 @@ fn live_unit_with_the_same_name_is_joined() {
         assert!(old.try_wait().unwrap().is_none(), "the old process lives");
         assert_eq!(read(&format!("/sys/fs/cgroup/pids{cgroup}/pids.max")), "30");
         assert_shows(unit, &["TasksMax=30", "ActiveState=active"]);
-        s.driver.destroy().unwrap();
-        assert!(
-            old.wait().unwrap().code().is_none(),
-            "destroy killed the unit"
-        );
+        // The unit was not this container's: its destroy leaves the unit and its process.
+        assert!(!s.owned.unit, "a live unit is not claimed");
+        s.driver.destroy(&s.owned).unwrap();
+        let alive = old.try_wait().unwrap().is_none();
+        let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
+        let _ = old.kill();
+        let _ = old.wait();
+        let sd = Systemd::connect().unwrap();
+        let _ = sd.stop_unit(unit, Duration::from_secs(30));
+        let _ = sd.reset_failed_unit(unit);
+        assert!(alive, "destroy killed the other container's process");
+        assert!(procs.lines().any(|l| l == old.id().to_string()), "{procs}");
         assert_gone(unit, cgroup);
     });
 }
@@ -227,17 +244,14 @@ fn failed_unit_with_the_same_name_is_replaced() {
             "{}",
             systemctl_show(unit, "ActiveState,Result")
         );
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver("system.slice:shoji-test:failed", "failed"),
-        };
+        let s = Scoped::new("system.slice:shoji-test:failed", "failed");
         s.driver
             .create(Pid::from_raw(s.child.id() as i32), None)
             .unwrap();
         let procs = read(&format!("/sys/fs/cgroup/systemd{cgroup}/cgroup.procs"));
         assert_eq!(procs, s.child.id().to_string());
         assert_shows(unit, &["ActiveState=active", "Delegate=yes"]);
-        s.driver.destroy().unwrap();
+        s.driver.destroy(&s.owned).unwrap();
         assert_gone(unit, cgroup);
     });
 }
@@ -249,10 +263,7 @@ fn failed_create_leaves_no_unit() {
             "shoji-test-fails.scope",
             "/system.slice/shoji-test-fails.scope",
         );
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver("system.slice:shoji-test:fails", "fails"),
-        };
+        let s = Scoped::new("system.slice:shoji-test:fails", "fails");
         // systemd takes AllowedCPUs=63 (it has no v1 cpuset support); the cpuset file does not.
         let r = resources(r#"{"cpu": {"cpus": "63"}, "memory": {"limit": 104857600}}"#);
         let err = s
@@ -260,6 +271,8 @@ fn failed_create_leaves_no_unit() {
             .create(Pid::from_raw(s.child.id() as i32), Some(&r))
             .unwrap_err();
         assert!(format!("{err:#}").contains("cpuset.cpus"), "{err:#}");
+        // What create's guard does on any error: destroy what was claimed.
+        s.driver.destroy(&s.owned).unwrap();
         assert_gone(unit, cgroup);
     });
 }
@@ -272,10 +285,7 @@ fn private_socket_when_there_is_no_system_bus() {
             "the bus is hidden"
         );
         let (unit, cgroup) = ("shoji-test-p2p.scope", "/system.slice/shoji-test-p2p.scope");
-        let s = Scoped {
-            child: sleeper(),
-            driver: driver("system.slice:shoji-test:p2p", "p2p"),
-        };
+        let s = Scoped::new("system.slice:shoji-test:p2p", "p2p");
         let r = resources(r#"{"memory": {"limit": 52428800}}"#);
         s.driver
             .create(Pid::from_raw(s.child.id() as i32), Some(&r))
@@ -285,7 +295,7 @@ fn private_socket_when_there_is_no_system_bus() {
         ));
         assert_eq!(limit, "52428800");
         assert_shows(unit, &["Delegate=yes", "ActiveState=active"]);
-        s.driver.destroy().unwrap();
+        s.driver.destroy(&s.owned).unwrap();
         assert_gone(unit, cgroup);
     });
 }

@@ -11,6 +11,9 @@ mod sandbox;
 mod support;
 
 mod bench;
+mod check;
+mod crash;
+mod cwd_escape;
 mod driver;
 mod operations;
 mod reload;

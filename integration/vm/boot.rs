@@ -87,7 +87,9 @@ fn lay_out_share(dir: &Path, mode: Mode, cases: &[&Case], shoji: &Path) -> Resul
         list += &format!("{} {}\n", c.name, c.timeout_secs);
     }
     write("cases.list", &list, false)?;
-    let env = format!("SHOJI={:?}\nMODE={}\n", shoji, mode.name());
+    // PROBE: the BPF helper recording bpf_get_current_cgroup_id() (cases/cgroup_id.sh).
+    let probe = env!("CARGO_BIN_EXE_shoji-cgroup-id-probe");
+    let env = format!("SHOJI={:?}\nMODE={}\nPROBE={probe:?}\n", shoji, mode.name());
     write("env.sh", &env, false)?;
     fs::create_dir_all(dir.join("results"))?;
     rootfs::write_template(&dir.join("rootfs.cpio"))?;

@@ -46,6 +46,9 @@ vm_cases! {
     Direct direct_refusals => "refusals.sh" (120);
     Direct direct_update => "update.sh" (120);
     Direct direct_born_in_cgroup => "born_in_cgroup.sh" (60);
+    Direct direct_shared_cgroup => "shared_cgroup.sh" (120);
+    Direct direct_cgroup_id => "cgroup_id.sh" (60);
+    Direct direct_cwd_proc_self_fd_stays_inside => "cwd_escape.sh" (600);
     Systemd systemd_cgroup2_controllers => "systemd_scope.sh" (60);
     Systemd systemd_resources => "resources.sh" (180);
     Systemd systemd_io_throttle => "io_throttle.sh" (120);
@@ -55,6 +58,8 @@ vm_cases! {
     Systemd systemd_delete => "delete.sh" (120);
     Systemd systemd_refusals => "refusals.sh" (120);
     Systemd systemd_update => "update.sh" (120);
+    Systemd systemd_cgroup_id => "cgroup_id.sh" (60);
+    Systemd systemd_cwd_proc_self_fd_stays_inside => "cwd_escape.sh" (600);
     Systemd systemd_daemon_reload => "daemon_reload.sh" (180);
 }
 

@@ -13,6 +13,7 @@ use oci_spec::runtime::LinuxResources;
 
 use super::dirs::ContainerDirs;
 use super::handle::{pids_in, CgroupHandle};
+use super::ownership::{self, Owned};
 use super::path::{self, SubCgroup};
 use super::resources::{self, MemoryNow};
 use super::resources_v2::{self, V2Now};
@@ -154,6 +155,11 @@ impl CgroupfsDriver {
         })
     }
 
+    /// What `claim` says, counting the processes in `procs` (a systemd unit's directory).
+    pub fn claim_counting(&self, procs: Option<&Path>) -> Result<Owned> {
+        ownership::claim(self.dirs(), procs)
+    }
+
     /// Configure the directories and join `pid`, removing nothing on failure: for a cgroup
     /// another container already uses (a second container in an existing systemd scope).
     pub fn join_shared(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()> {
@@ -247,17 +253,23 @@ impl CgroupfsDriver {
         Ok(())
     }
 
-    /// Kill what is left and wait, boundedly, until no directory lists a process.
-    fn drain(&self) -> Result<()> {
+    /// Kill what is left in the owned directories and wait, boundedly, until none lists a
+    /// process. A directory this container did not make may hold other processes: never
+    /// signalled here (the caller kills the container's own ones).
+    fn drain(&self, owned: &Owned) -> Result<()> {
+        let dirs = || self.dirs().all().filter(|d| owned.owns(d) && d.is_dir());
         // An exited container (the common delete) has nothing to freeze and signal.
-        if self.handle.exists() && !self.handle.pids()?.is_empty() {
+        if owned.whole_cgroup(self.dirs())
+            && self.handle.exists()
+            && !self.handle.pids()?.is_empty()
+        {
             // If this fails (a freezer that will not settle), the direct kills below still run
             // and the bounded wait reports what is left.
             let _ = self.handle.kill_all(Signal::SIGKILL);
         }
         for _ in 0..DRAIN_TRIES {
             let mut left = Vec::new();
-            for dir in self.dirs().all().filter(|d| d.is_dir()) {
+            for dir in dirs() {
                 left.extend(pids_in(dir)?);
             }
             if left.is_empty() {
@@ -293,11 +305,12 @@ impl CgroupDriver for CgroupfsDriver {
                 .and_then(|()| self.join_all(pid, None)),
             other => other,
         };
-        if result.is_err() {
-            // Leave nothing behind; the caller still owns (and kills) the child.
-            let _ = self.destroy();
-        }
+        // On error the caller's guard kills the child and destroys what it claimed.
         result
+    }
+
+    fn claim(&self) -> Result<Owned> {
+        ownership::claim(self.dirs(), self.dirs().procs_dir())
     }
 
     fn prepare(&self, resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
@@ -311,11 +324,9 @@ impl CgroupDriver for CgroupfsDriver {
                 std::fs::File::open(&dir).with_context(|| format!("opening cgroup {dir:?}"));
             opened.map(|f| Some(OwnedFd::from(f)))
         });
-        match result {
-            Ok(_) => self.prepared.set(true),
-            Err(_) => {
-                let _ = self.destroy();
-            }
+        // On error the caller's guard destroys what it claimed.
+        if result.is_ok() {
+            self.prepared.set(true);
         }
         result
     }
@@ -344,9 +355,9 @@ impl CgroupDriver for CgroupfsDriver {
         self.restore_resources(resources)
     }
 
-    fn destroy(&self) -> Result<()> {
-        self.drain()?;
-        for dir in self.dirs().all() {
+    fn destroy(&self, owned: &Owned) -> Result<()> {
+        self.drain(owned)?;
+        for dir in self.dirs().all().filter(|d| owned.owns(d)) {
             remove_tree(dir)?;
         }
         Ok(())

@@ -21,7 +21,8 @@ const DEFAULT_ALLOWED: &[(LinuxDeviceType, Option<i64>, Option<i64>, &str)] = &[
     (LinuxDeviceType::C, Some(10), Some(200), "rwm"),
 ];
 
-/// The full rule list: the spec's rules, then the defaults. A device the spec adds through
+/// The full rule list: the spec's rules (access normalised, exact repeats dropped), then the
+/// defaults. A device the spec adds through
 /// `linux.devices` is not allowed automatically (as runc). runc drops a default whose path
 /// `linux.devices` redefines; keeping it only allows that standard device number, so the
 /// driver needs nothing but the resources.
@@ -35,7 +36,32 @@ pub fn effective_rules(spec_rules: &[LinuxDeviceCgroup]) -> Vec<LinuxDeviceCgrou
         rule.set_access(Some(access.to_string()));
         rule
     });
-    spec_rules.iter().cloned().chain(defaults).collect()
+    let mut rules: Vec<LinuxDeviceCgroup> = Vec::new();
+    for rule in spec_rules.iter().filter_map(normalised) {
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    rules.extend(defaults);
+    rules
+}
+
+/// A rule with its access as runc keeps it: only the letters r, w and m, each once, in that
+/// order (runc's rule emulator drops any other letter, so `rwa` is `rw`; the kernel refuses
+/// the raw string with EINVAL). An absent or empty access is all three. A rule left with no
+/// access grants or denies nothing and is dropped.
+fn normalised(rule: &LinuxDeviceCgroup) -> Option<LinuxDeviceCgroup> {
+    let asked = rule.access().as_deref().filter(|a| !a.is_empty());
+    let access: String = match asked {
+        None => "rwm".to_owned(),
+        Some(a) => "rwm".chars().filter(|&c| a.contains(c)).collect(),
+    };
+    if access.is_empty() {
+        return None;
+    }
+    let mut rule = rule.clone();
+    rule.set_access(Some(access));
+    Some(rule)
 }
 
 /// `c 1:3 rwm`, the kernel's v1 rule syntax; an absent type is `a`, absent numbers are `*`.
@@ -87,6 +113,20 @@ mod tests {
         r.set_minor(major.map(|_| 7));
         r.set_access(Some(access.to_string()));
         r
+    }
+
+    #[test]
+    fn access_is_normalised_as_runc_keeps_it() {
+        let c = Some(LinuxDeviceType::C);
+        let spec = [
+            rule(true, c, Some(1), "rwa"),
+            rule(true, c, Some(1), "wr"),
+            rule(true, c, Some(2), "mmrr"),
+            rule(false, c, Some(3), "a"),
+            rule(true, c, Some(4), ""),
+        ];
+        let got: Vec<String> = effective_rules(&spec)[..3].iter().map(v1_rule).collect();
+        assert_eq!(got, ["c 1:7 rw", "c 2:7 rm", "c 4:7 rwm"]);
     }
 
     #[test]

@@ -101,8 +101,13 @@ impl CgroupHandle {
     /// cgroup.kill (atomic, no pid races). Otherwise the cgroup is frozen while the pids are
     /// read and signalled so none can fork away in between (as runc), then thawed unless it
     /// was paused before (SIGKILL always thaws: a frozen task cannot die).
-    pub fn kill_all(&self, signal: Signal) -> Result<()> {
-        let sent = self.signal_all(signal);
+    ///
+    /// `None` is signal 0, a liveness check: nothing is sent, so nothing is frozen either.
+    pub fn kill_all(&self, signal: impl Into<Option<Signal>>) -> Result<()> {
+        let sent = match signal.into() {
+            Some(signal) => self.signal_all(signal),
+            None => self.pids().and_then(|pids| signal_each(&pids, None)),
+        };
         // The cgroup can vanish under us (systemd removes a scope's cgroup as its last process
         // exits): with no cgroup left there is no process left to signal.
         if sent.is_err() && !self.exists() {
@@ -123,7 +128,9 @@ impl CgroupHandle {
         // A freeze that will not settle is undone by set_frozen; signalling then goes ahead
         // without it (as runc), racing only with forks.
         let froze = can_freeze && !was_frozen && self.freeze().is_ok();
-        let sent = self.pids().and_then(|pids| signal_each(&pids, signal));
+        let sent = self
+            .pids()
+            .and_then(|pids| signal_each(&pids, Some(signal)));
         if froze || (was_frozen && signal == Signal::SIGKILL) {
             self.thaw()?;
         }
@@ -190,11 +197,15 @@ fn collect_pids(dir: &Path, pids: &mut Vec<Pid>) -> Result<()> {
     Ok(())
 }
 
-fn signal_each(pids: &[Pid], signal: Signal) -> Result<()> {
+fn signal_each(pids: &[Pid], signal: Option<Signal>) -> Result<()> {
     for &pid in pids {
         match kill(pid, signal) {
             Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
-            Err(e) => bail!("sending {signal} to pid {pid}: {}", e.desc().to_lowercase()),
+            Err(e) => bail!(
+                "sending {} to pid {pid}: {}",
+                signal.map_or("signal 0", Signal::as_str),
+                e.desc().to_lowercase()
+            ),
         }
     }
     Ok(())

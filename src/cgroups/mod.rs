@@ -11,9 +11,10 @@
 //! Files: `mode` (v1 / v2 / hybrid mounts), `path` (pure cgroupsPath resolution), `dirs` (a
 //! container's directory per hierarchy), `cgroupfs` (the file driver; the systemd driver wraps
 //! it), `create_v2` and `cpuset` (directory creation quirks), `resources` / `resources_v2` /
-//! `devices` (spec → files, pure), `files` (writes with runc's error wording), `handle`
+//! `devices` (spec → files, pure), `files` (writes with runc's error wording), `ownership` (what a
+//! create made, decided before it makes anything), `handle`
 //! (freeze, pids, kill, stats on an existing cgroup), `events` (runc's JSON shape) and
-//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam).
+//! `stats` / `stats_v2` (reading it), `devices_bpf` (the v2 device filter seam), `identity` (the cgroup2 id eBPF tools see).
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ use anyhow::{Context, Result};
 use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxResources, Spec};
 use serde::{Deserialize, Serialize};
+
+pub use ownership::Owned;
 
 /// Which backend created (and therefore owns) a container's cgroup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +66,9 @@ pub struct CgroupLocation {
 
 /// What differs per backend. Object-safe; one error type.
 pub trait CgroupDriver {
+    /// Before anything is made: what create will make (and delete may remove). Refuses a
+    /// frozen cgroup, warns about one that already holds processes (see `ownership`).
+    fn claim(&self) -> Result<Owned>;
     /// Make the cgroup (mkdir, or a transient unit), move `pid` into it, apply `resources`.
     fn create(&self, pid: Pid, resources: Option<&LinuxResources>) -> Result<()>;
     /// Make and configure the cgroup ahead of `create` (which then only places the process),
@@ -80,8 +86,9 @@ pub trait CgroupDriver {
     /// Write back earlier values after a refused `update`: a setting this kernel does not
     /// offer is skipped (nothing was written there), so only what may have landed is undone.
     fn restore(&self, resources: &LinuxResources) -> Result<()>;
-    /// Kill leftovers and remove the cgroup (or stop the unit). Idempotent.
-    fn destroy(&self) -> Result<()>;
+    /// Kill what is left in the directories `owned` names and remove them (and stop the unit
+    /// if it is owned); nothing else is touched. Idempotent.
+    fn destroy(&self, owned: &Owned) -> Result<()>;
     /// Path-based operations shared by both drivers.
     fn cgroup(&self) -> &handle::CgroupHandle;
 }
@@ -185,7 +192,9 @@ pub mod dirs;
 pub mod events;
 pub mod files;
 pub mod handle;
+pub mod identity;
 pub mod mode;
+pub mod ownership;
 pub mod path;
 pub mod resources;
 pub mod resources_v2;

@@ -87,13 +87,15 @@ impl SubCgroup {
     }
 }
 
+/// `/` (or a path that cleans to it) is the container's own cgroup, as in runc, where the
+/// sub-path is joined to the container's; the path is never above it.
 pub fn parse_sub_cgroup(arg: &str) -> Result<SubCgroup> {
     let (controllers, raw) = match arg.split_once(':') {
         Some((c, p)) => (Some(c.split(',').map(String::from).collect::<Vec<_>>()), p),
         None => (None, arg),
     };
     let cleaned = clean(raw.trim_start_matches('/'));
-    if cleaned.is_empty()
+    if raw.is_empty()
         || controllers
             .as_ref()
             .is_some_and(|c| c.iter().any(String::is_empty))
@@ -285,7 +287,14 @@ mod tests {
         assert_eq!(s.path, Path::new("a/b"));
         assert!(s.applies_to(&["cpu".into(), "cpuacct".into()]));
         assert!(!s.applies_to(&["pids".into()]) && !s.applies_to(&[]));
-        for bad in ["..", "", "cpu:", ":x", "cpu,:x"] {
+        for own in ["/", "cpu:/", "..", "/a/.."] {
+            assert_eq!(
+                parse_sub_cgroup(own).unwrap().path,
+                PathBuf::new(),
+                "{own:?}"
+            );
+        }
+        for bad in ["", "cpu:", ":x", "cpu,:x"] {
             assert!(parse_sub_cgroup(bad).is_err(), "{bad:?}");
         }
     }

@@ -11,7 +11,7 @@ use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxResources, Spec};
 
 use super::cgroupfs::CgroupfsDriver;
-use super::{mode, path, plan, CgroupDriver, CgroupLocation, CgroupMode};
+use super::{mode, path, plan, CgroupDriver, CgroupLocation, CgroupMode, Owned};
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
@@ -61,6 +61,8 @@ fn spawn_child() -> Child {
 struct Fixture {
     loc: CgroupLocation,
     driver: CgroupfsDriver,
+    /// What the driver claimed before the test made anything: all that destroy removes.
+    owned: Owned,
     child: Child,
     /// More processes (exec'd ones), killed on drop too.
     extra: Vec<Child>,
@@ -77,10 +79,12 @@ impl Fixture {
         require_root();
         let loc = plan(&spec_with_path(cgroups_path), id, false).unwrap();
         let driver = CgroupfsDriver::new(loc.clone()).unwrap();
+        let owned = driver.claim().unwrap();
         let child = spawn_child();
         Fixture {
             loc,
             driver,
+            owned,
             child,
             extra: Vec::new(),
             top,
@@ -117,7 +121,7 @@ impl Drop for Fixture {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = self.driver.destroy();
+        let _ = self.driver.destroy(&self.owned);
         if let Some(top) = &self.top {
             for h in mode::mounts().unwrap().all() {
                 remove_tree(&path::in_hierarchy(h, Path::new(top)));
@@ -182,7 +186,7 @@ fn create_writes_limits_and_joins_every_hierarchy_then_destroy_removes_them() {
         );
     }
 
-    fx.driver.destroy().unwrap();
+    fx.driver.destroy(&fx.owned).unwrap();
     for h in &hierarchies {
         let dir = path::in_hierarchy(h, Path::new(&leaf));
         assert!(!dir.exists(), "{dir:?} left behind");
@@ -191,7 +195,7 @@ fn create_writes_limits_and_joins_every_hierarchy_then_destroy_removes_them() {
             "the shared parent of {dir:?} must stay"
         );
     }
-    fx.driver.destroy().unwrap();
+    fx.driver.destroy(&fx.owned).unwrap();
 }
 
 #[test]
@@ -209,7 +213,7 @@ fn relative_path_lands_under_the_runtimes_own_memory_cgroup() {
     assert_eq!(fx.v1_dir("memory"), want);
     assert!(want.join("cgroup.procs").exists());
     assert_eq!(read(&want, "cgroup.procs"), fx.pid().to_string());
-    fx.driver.destroy().unwrap();
+    fx.driver.destroy(&fx.owned).unwrap();
     assert!(!want.exists());
 }
 
@@ -233,6 +237,8 @@ fn refused_value_names_file_and_value_and_leaves_nothing() {
     let err = format!("{:#}", fx.driver.create(fx.pid(), Some(&r)).unwrap_err());
     assert!(err.starts_with("writing \"abc\" to "), "{err}");
     assert!(err.contains("cpuset.cpus\": invalid argument"), "{err}");
+    // What create's guard does on any error: destroy what was claimed.
+    fx.driver.destroy(&fx.owned).unwrap();
     for dir in fx.driver.cgroup().dirs().all() {
         assert!(!dir.exists(), "{dir:?} left behind");
     }
@@ -276,7 +282,7 @@ fn freeze_thaw_pids_stats_and_kill_all() {
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(9)
     );
-    fx.driver.destroy().unwrap();
+    fx.driver.destroy(&fx.owned).unwrap();
     assert!(!fx.driver.cgroup().exists());
 }
 
@@ -369,7 +375,7 @@ fn exec_joins_the_cgroup_and_a_sub_cgroup_and_destroy_removes_both() {
     want.sort();
     assert_eq!(fx.driver.cgroup().pids().unwrap(), want);
 
-    fx.driver.destroy().unwrap();
+    fx.driver.destroy(&fx.owned).unwrap();
     for child in &mut fx.extra {
         let status = child.wait().unwrap();
         assert_eq!(
@@ -433,6 +439,8 @@ fn optional_settings_apply_or_are_named_and_leave_nothing() {
         assert!(err.starts_with("cannot "), "{err}");
         assert!(err.contains(&want), "{json}: {err}");
         if !mounted {
+            // What create's guard does on any error: destroy what was claimed.
+            fx.driver.destroy(&fx.owned).unwrap();
             for dir in fx.driver.cgroup().dirs().all() {
                 assert!(!dir.exists(), "{json}: {dir:?} left behind");
             }
@@ -567,7 +575,7 @@ fn a_paused_container_is_destroyed_and_signals_reach_a_running_one() {
     let mut paused = Fixture::new(&unique_root(), None);
     paused.driver.create(paused.pid(), None).unwrap();
     paused.driver.cgroup().freeze().unwrap();
-    paused.driver.destroy().unwrap();
+    paused.driver.destroy(&paused.owned).unwrap();
     let status = paused.child.wait().unwrap();
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
@@ -615,6 +623,12 @@ fn v2_driver_and_handle_on_the_unified_hierarchy() {
             remove_tree(&self.1);
         }
     }
+    let owned = driver.claim().unwrap();
+    assert_eq!(
+        owned.dirs,
+        vec![dir.clone()],
+        "the directory does not exist yet"
+    );
     std::fs::create_dir(&dir).unwrap();
     let mut g = Guard(vec![spawn_child(), spawn_child()], dir.clone());
     let pid = Pid::from_raw(g.0[0].id() as i32);
@@ -667,7 +681,7 @@ fn v2_driver_and_handle_on_the_unified_hierarchy() {
     );
 
     // destroy: cgroup.kill, then the sub-cgroup and the cgroup are removed.
-    driver.destroy().unwrap();
+    driver.destroy(&owned).unwrap();
     for child in &mut g.0 {
         let status = child.wait().unwrap();
         assert_eq!(

@@ -5,10 +5,9 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use serde_json::json;
 
 use super::GlobalArgs;
-use crate::cgroups;
+use crate::cgroups::{self, events::Event};
 use crate::state::{Status, Store};
 
 /// How often the OOM counter is read between stats events.
@@ -65,9 +64,15 @@ pub fn run(g: &GlobalArgs, a: EventsArgs) -> Result<i32> {
     }
     let driver = cgroups::driver(&record.cgroup)?;
     let cg = driver.cgroup();
-    let stats_event = || -> Result<serde_json::Value> {
-        Ok(json!({"type": "stats", "id": a.id, "data": cg.stats()?}))
+    // The Event struct, not a json! map: a map sorts its keys, and scripts match runc's
+    // order, {"type":…,"id":…,"data":…}.
+    let event = |kind: &str, data| Event {
+        kind: kind.to_owned(),
+        id: a.id.clone(),
+        data,
     };
+    let stats_event =
+        || -> Result<String> { Ok(serde_json::to_string(&event("stats", Some(cg.stats()?)))?) };
     let mut out = std::io::stdout();
     if a.stats {
         writeln!(out, "{}", stats_event()?)?;
@@ -78,7 +83,7 @@ pub fn run(g: &GlobalArgs, a: EventsArgs) -> Result<i32> {
     while record.status(&view.fifo_path()) != Status::Stopped {
         let now_ooms = cg.oom_kill_count().unwrap_or(ooms);
         if now_ooms > ooms {
-            writeln!(out, "{}", json!({"type": "oom", "id": a.id}))?;
+            writeln!(out, "{}", serde_json::to_string(&event("oom", None))?)?;
             ooms = now_ooms;
         }
         if Instant::now() >= next_stats {

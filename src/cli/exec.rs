@@ -68,8 +68,9 @@ pub struct ExecArgs {
 }
 
 pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
-    // runc's prefix for every failure before the process runs.
-    let started = start(g, &a).context("exec failed")?;
+    // runc's prefix and exit status for every failure before the process runs, so a caller
+    // tells a runtime error (255) from the process's own status (passed through as is).
+    let started = start(g, &a).map_err(|e| e.context(super::Failed::new("exec failed", 255)))?;
     if a.detach {
         return Ok(0);
     }
@@ -82,7 +83,7 @@ pub fn run(g: &GlobalArgs, a: ExecArgs) -> Result<i32> {
 fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<Started> {
     let store = Store::new(&g.root)?;
     let process = build_process(a, &store)?;
-    refuse_lsm_labels(&process)?;
+    crate::spec::check_process(&process)?;
     if !a.detach {
         nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     }
@@ -102,12 +103,7 @@ fn start(g: &GlobalArgs, a: &ExecArgs) -> Result<Started> {
 fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     if let Some(path) = &a.process {
         let data = std::fs::read(path).with_context(|| format!("reading process {path:?}"))?;
-        let p: Process =
-            serde_json::from_slice(&data).with_context(|| format!("parsing process {path:?}"))?;
-        if p.args().as_ref().is_none_or(|a| a.is_empty()) {
-            bail!("process args cannot be empty (in {path:?})");
-        }
-        return Ok(p);
+        return partial_process(&data).with_context(|| format!("parsing process {path:?}"));
     }
     if a.command.is_empty() {
         bail!("process args cannot be empty");
@@ -147,32 +143,24 @@ fn build_process(a: &ExecArgs, store: &Store) -> Result<Process> {
     Ok(p)
 }
 
-/// shoji applies no LSM label yet, so a requested one is refused rather than silently dropped;
-/// the message says whether the host could have honoured it at all.
-fn refuse_lsm_labels(p: &Process) -> Result<()> {
-    let wanted = [
-        (
-            p.apparmor_profile(),
-            "apparmor profile",
-            "/sys/module/apparmor/parameters/enabled",
-        ),
-        (
-            p.selinux_label(),
-            "selinux label",
-            "/sys/fs/selinux/enforce",
-        ),
-    ];
-    for (label, what, probe) in wanted {
-        let Some(label) = label.as_deref().filter(|l| !l.is_empty()) else {
-            continue;
-        };
-        let lsm = what.split(' ').next().unwrap_or(what);
-        if !std::path::Path::new(probe).exists() {
-            bail!("{what} {label:?} is specified, but {lsm} is disabled or not supported on this host");
-        }
-        bail!("{what} {label:?} is specified, but shoji does not apply {lsm} labels");
+/// A `--process` file as runc reads it: any field may be missing and takes Go's zero value
+/// (no `user` is 0:0, no env, no capabilities, no rlimits), except what runc requires: args,
+/// and an absolute cwd.
+fn partial_process(data: &[u8]) -> Result<Process> {
+    let mut v: serde_json::Value = serde_json::from_slice(data)?;
+    let obj = v.as_object_mut().context("not a JSON object")?;
+    obj.entry("user")
+        .or_insert_with(|| serde_json::json!({"uid": 0, "gid": 0}));
+    match obj.get("cwd").and_then(|c| c.as_str()) {
+        None | Some("") => bail!("cwd property must not be empty"),
+        Some(c) if !c.starts_with('/') => bail!("cwd must be an absolute path"),
+        Some(_) => {}
     }
-    Ok(())
+    let p: Process = serde_json::from_value(v)?;
+    if p.args().as_ref().is_none_or(|a| a.is_empty()) {
+        bail!("process args cannot be empty");
+    }
+    Ok(p)
 }
 
 /// `-e KEY=VALUE` replaces the container's KEY rather than adding a second one (getenv
@@ -225,6 +213,17 @@ fn add_caps(p: &mut Process, caps: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partial_process_takes_runcs_defaults() {
+        let p = partial_process(br#"{"args": ["id"], "cwd": "/"}"#).unwrap();
+        assert_eq!((p.user().uid(), p.user().gid()), (0, 0));
+        assert!(p.env().is_none() && p.capabilities().is_none() && p.rlimits().is_none());
+        let err = |json: &str| format!("{:#}", partial_process(json.as_bytes()).unwrap_err());
+        assert!(err(r#"{"args": ["id"]}"#).contains("cwd property must not be empty"));
+        assert!(err(r#"{"args": ["id"], "cwd": "tmp"}"#).contains("absolute"));
+        assert!(err(r#"{"cwd": "/"}"#).contains("args cannot be empty"));
+    }
 
     #[test]
     fn env_flags_replace_keys() {

@@ -5,9 +5,18 @@
 use anyhow::Result;
 use serde::Serialize;
 
+/// The newest runtime-spec version shoji implements, as a literal for `concat!` (the version
+/// text is a constant clap prints).
+macro_rules! oci_version_max {
+    () => {
+        "1.2.1"
+    };
+}
+pub(crate) use oci_version_max;
+
 /// The runtime-spec versions whose configs shoji accepts (spec::validate takes any 1.x).
 const OCI_VERSION_MIN: &str = "1.0.0";
-const OCI_VERSION_MAX: &str = "1.2.1";
+pub const OCI_VERSION_MAX: &str = oci_version_max!();
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,7 +35,7 @@ struct Linux {
     namespaces: Vec<&'static str>,
     capabilities: Vec<String>,
     cgroup: Cgroup,
-    seccomp: Enabled,
+    seccomp: crate::security::seccomp::Features,
     apparmor: Enabled,
     selinux: Enabled,
     intel_rdt: Enabled,
@@ -75,8 +84,8 @@ pub fn document() -> Features {
                 systemd_user: false,
                 rdma: false,
             },
-            // No seccomp, LSM, RDT or id-mapped mount support is built yet.
-            seccomp: NO,
+            seccomp: crate::security::seccomp::features(),
+            // No LSM, RDT or id-mapped mount support is built yet.
             apparmor: NO,
             selinux: NO,
             intel_rdt: NO,

@@ -87,6 +87,8 @@ mod tests {
             created: "2026-12-01T00:00:00Z".into(),
             owner: "root".into(),
             annotations: Default::default(),
+            cgroup_path: "/c1".into(),
+            cgroup_id: None,
         };
         let t = table(&[v]);
         let lines: Vec<_> = t.lines().collect();

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
 
+mod check;
 mod create;
 mod delete;
 mod events;
@@ -24,6 +25,7 @@ mod spec;
 mod start;
 mod state;
 mod update;
+mod version;
 
 /// Global flags, named and defaulted as runc's.
 #[derive(clap::Args, Debug, Clone)]
@@ -51,15 +53,22 @@ pub struct GlobalArgs {
     pub criu: Option<String>,
 }
 
+/// A flag given twice takes its last value, as runc's (wrappers prepend `--debug --log X` to
+/// a client's own `--log`); clap would refuse the repeat.
 #[derive(Parser, Debug)]
 #[command(
     name = "shoji",
-    version,
+    version = version::TEXT,
+    disable_version_flag = true,
+    args_override_self = true,
     about = "shoji: a runc-compatible OCI container runtime"
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Print the version
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    pub version: (),
     #[command(subcommand)]
     pub command: Command,
 }
@@ -97,11 +106,48 @@ pub enum Command {
     Update(update::UpdateArgs),
     /// Show the enabled features
     Features,
+    /// Output the runtime version
+    Version,
+    /// Diagnose this node's cgroup layout, its managers' cgroup drivers and damage done
+    Check(check::CheckArgs),
+}
+
+/// An error that exits with `code` rather than 1 (runc's exec fails with 255, so callers can
+/// tell it from the process's own status); its text is the outermost context of the chain.
+#[derive(Debug)]
+pub struct Failed {
+    what: &'static str,
+    pub code: i32,
+}
+
+impl Failed {
+    pub fn new(what: &'static str, code: i32) -> Failed {
+        Failed { what, code }
+    }
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.what)
+    }
+}
+
+/// The exit status for a command that failed with `err`.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    err.downcast_ref::<Failed>().map_or(1, |f| f.code)
 }
 
 /// Run one command; the returned code is the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let g = &cli.global;
+    // The commands whose forks enter a container run from a copy of the binary no container
+    // can write (this may re-execute the process; see exe_seal).
+    if matches!(
+        cli.command,
+        Command::Create(_) | Command::Run(_) | Command::Exec(_)
+    ) {
+        crate::exe_seal::ensure_sealed()?;
+    }
     match cli.command {
         Command::Create(a) => create::run(g, a),
         Command::Start(a) => start::run(g, a),
@@ -118,5 +164,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Resume(a) => pause::resume(g, a),
         Command::Update(a) => update::run(g, a),
         Command::Features => features::run(),
+        Command::Version => version::run(),
+        Command::Check(a) => check::run(a),
     }
 }

@@ -55,10 +55,16 @@ pub struct UpdateArgs {
 }
 
 pub fn run(g: &GlobalArgs, a: UpdateArgs) -> Result<i32> {
-    let delta = match &a.resources {
+    let mut delta = match &a.resources {
         Some(src) => read_resources(src)?,
         None => from_flags(&a)?,
     };
+    // As runc's update: device rules are the container's policy from create and stay as they
+    // are (containerd's CRI sends the full resources, devices included, on every update).
+    if delta.devices().is_some() {
+        tracing::debug!("update: device rules are kept as created");
+        delta.set_devices(None);
+    }
     crate::container::update::update(&Store::new(&g.root)?, &a.id, &delta)?;
     Ok(0)
 }

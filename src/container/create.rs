@@ -13,8 +13,9 @@ use crate::namespaces;
 use crate::process::spawn::spawn_init;
 use crate::process::sync::{Channel, Msg};
 use crate::process::{exec_fifo, InitConfig};
+use crate::security::seccomp;
 use crate::spec::{self, ValidatedSpec};
-use crate::state::{pid_start_time, ContainerDir, Record, Status, Store};
+use crate::state::{pid_start_time, ContainerDir, Creator, Record, Status, Store};
 
 /// runc's phrase for any failure to make or join the container's cgroup.
 const CGROUP_ERROR: &str = "unable to apply cgroup configuration";
@@ -44,14 +45,23 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let _warmup = cgroups::warmup::start();
     let v = spec::validate(spec::load_bundle(&opts.bundle)?)?;
     crate::rootfs::validate(&v.spec, opts.no_pivot)?;
+    let seccomp = seccomp::for_spec(&v.spec)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
     let ns = namespaces::plan(&v.spec);
     let mut guard = CreateGuard::default();
+    // The `creating` record is written first, and saved again before each later thing is
+    // made, so a SIGKILL at any point leaves what one `delete --force` removes.
     let dir = guard.dir.insert(store.create(&opts.id)?);
+    let mut record = new_record(&opts.id, &v, location.clone())?;
+    dir.save(&record)?;
     let fifo_fd = exec_fifo::make(&dir.fifo_path())?;
     let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
     let driver = guard.cgroup.insert(cgroups::driver(&location)?);
+    // Recorded before anything is made: delete removes only what this container made.
+    guard.owned = driver.claim().context(CGROUP_ERROR)?;
+    record.cgroup_owned = Some(guard.owned.clone());
+    dir.save(&record)?;
     // On cgroup v2 the init is cloned into its prepared cgroup, so that must exist first;
     // elsewhere the cgroup is prepared while stage 1 builds the namespaces.
     let v2 = location.mode == cgroups::CgroupMode::V2;
@@ -59,52 +69,110 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         true => driver.prepare(resources).context(CGROUP_ERROR)?,
         false => None,
     };
-    let console = connect_console(&v, opts)?;
-    let cfg = InitConfig {
-        id: &opts.id,
-        spec: &v.spec,
-        rootfs: &v.rootfs,
-        bundle: &v.bundle,
-        namespaces: &ns,
-        no_pivot: opts.no_pivot,
-        no_new_keyring: opts.no_new_keyring,
-        fifo: fifo_fd.as_raw_fd(),
-        console: console
-            .as_ref()
-            .map(|c| c.as_raw_fd())
-            .or(local_console(&v, opts)),
-        preserve_fds: opts.preserve_fds,
-        cgroup_dir: cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
-    };
-    let spawned = spawn_init(&cfg)?;
+    let fds = init_fds(opts, &v, &ns, fifo_fd.as_raw_fd(), cgroup_dir)?;
+    // Stage 1 and the init wait on the sync socket at every step until `Ready`: if this
+    // process dies before the init's pid is recorded, they read EOF and exit.
+    let spawned = spawn_init(&init_config(opts, &v, &ns, &fds, seccomp.as_ref()))?;
     // Only the init may hold the FIFO's read side: `start` detects a dead init by its absence.
     drop(fifo_fd);
     guard.stage1 = Some(spawned.stage1);
     let chan = &spawned.channel;
     if !v2 {
-        let driver = guard.cgroup.as_deref().expect("driver is held");
-        driver.prepare(resources).context(CGROUP_ERROR)?;
+        guard.driver().prepare(resources).context(CGROUP_ERROR)?;
     }
     let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
+    record_init(&guard, &mut record, init)?;
     tracing::debug!("init forked (pid {init}, born in its cgroup: {in_cgroup})");
     // The init waits until it is in its cgroup: its cgroup namespace is rooted there, and no
     // container code runs outside the limits.
     if !in_cgroup {
-        let driver = guard.cgroup.as_deref().expect("driver is held");
-        driver.create(init, resources).context(CGROUP_ERROR)?;
+        guard
+            .driver()
+            .create(init, resources)
+            .context(CGROUP_ERROR)?;
     }
     chan.send(&Msg::Done)?;
-    let mut record = new_record(&opts.id, &v, init, location)?;
     run_create_hooks(chan, &v, &record)?;
-    chan.expect(&Msg::Ready).map_err(start_error)?;
+    await_ready(chan, &record, seccomp.as_ref()).map_err(start_error)?;
     tracing::debug!("init is ready and waits on the exec fifo");
     record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
     commit(guard, record, opts.pid_file.as_deref())
 }
 
+/// The init exists: record it before anything else happens to it, so a delete of a create
+/// killed from here on finds (and kills) it.
+fn record_init(guard: &CreateGuard, record: &mut Record, init: Pid) -> Result<()> {
+    record.init_pid = init.as_raw();
+    record.init_start_time = pid_start_time(init.as_raw()).context("container init exited")?;
+    guard.dir.as_ref().expect("state dir is held").save(record)
+}
+
+/// The runtime's fds that the init receives (as raw fds in its config); held until it has
+/// forked.
+struct InitFds {
+    fifo: RawFd,
+    console: Option<OwnedFd>,
+    cgroup_dir: Option<OwnedFd>,
+    bind_sources: Vec<Option<OwnedFd>>,
+}
+
+fn init_fds(
+    opts: &CreateOptions,
+    v: &ValidatedSpec,
+    ns: &namespaces::NamespacePlan,
+    fifo: RawFd,
+    cgroup_dir: Option<OwnedFd>,
+) -> Result<InitFds> {
+    Ok(InitFds {
+        fifo,
+        console: connect_console(v, opts)?,
+        cgroup_dir,
+        // Opened while still the host's root: the mapped root of a user namespace may not
+        // reach them (runc does too).
+        bind_sources: match ns.in_user_ns() {
+            true => crate::rootfs::open_bind_sources(&v.spec, &v.bundle),
+            false => Vec::new(),
+        },
+    })
+}
+
+/// What the init needs from the runtime: all of it borrowed, nothing re-read.
+fn init_config<'a>(
+    opts: &'a CreateOptions,
+    v: &'a ValidatedSpec,
+    ns: &'a namespaces::NamespacePlan,
+    fds: &InitFds,
+    seccomp: Option<&'a seccomp::Program>,
+) -> InitConfig<'a> {
+    InitConfig {
+        id: &opts.id,
+        spec: &v.spec,
+        rootfs: &v.rootfs,
+        bundle: &v.bundle,
+        namespaces: ns,
+        no_pivot: opts.no_pivot,
+        no_new_keyring: opts.no_new_keyring,
+        fifo: fds.fifo,
+        console: fds
+            .console
+            .as_ref()
+            .map(|c| c.as_raw_fd())
+            .or(local_console(v, opts)),
+        preserve_fds: opts.preserve_fds,
+        cgroup_dir: fds.cgroup_dir.as_ref().map(|d| d.as_raw_fd()),
+        seccomp,
+        bind_sources: fds
+            .bind_sources
+            .iter()
+            .map(|fd| fd.as_ref().map(|f| f.as_raw_fd()))
+            .collect(),
+    }
+}
+
 /// The init waits on the exec FIFO: record the container, and keep everything the guard held.
-fn commit(guard: CreateGuard, record: Record, pid_file: Option<&Path>) -> Result<Created> {
+fn commit(guard: CreateGuard, mut record: Record, pid_file: Option<&Path>) -> Result<Created> {
+    record.creating = None;
     guard
         .dir
         .as_ref()
@@ -128,6 +196,25 @@ fn run_create_hooks(chan: &Channel, v: &ValidatedSpec, record: &Record) -> Resul
     hooks::run(v.spec.hooks(), Kind::Prestart, &created)?;
     hooks::run(v.spec.hooks(), Kind::CreateRuntime, &created)?;
     chan.send(&Msg::State(created))
+}
+
+/// The init says Ready once it waits on the exec FIFO. A seccomp listener it sends before
+/// goes to the agent at once: the container's process cannot run before the agent has it.
+fn await_ready(chan: &Channel, record: &Record, filter: Option<&seccomp::Program>) -> Result<()> {
+    loop {
+        match chan.recv_with_fd()? {
+            (Msg::Ready, _) => return Ok(()),
+            (Msg::SeccompListener, Some(fd)) => {
+                let listener = filter.and_then(|p| p.listener.as_ref());
+                let listener = listener.context("sync: a seccomp listener nobody asked for")?;
+                let state = serde_json::to_value(record.view_with(Status::Created))?;
+                let state = seccomp::agent_state(state, true);
+                seccomp::notify::hand_over(listener, fd, record.init_pid, &state)?;
+            }
+            (Msg::Error(e), _) => anyhow::bail!(e),
+            (other, _) => anyhow::bail!("sync: expected Ready, got {other:?}"),
+        }
+    }
 }
 
 /// Stage 1's part: id maps for a new user namespace, the init's pid (and whether it was born
@@ -188,7 +275,8 @@ fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<Own
     }
 }
 
-fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) -> Result<Record> {
+/// The `creating` record: no init yet, nothing made yet.
+fn new_record(id: &str, v: &ValidatedSpec, cgroup: CgroupLocation) -> Result<Record> {
     let owner = nix::unistd::User::from_uid(nix::unistd::geteuid())
         .ok()
         .flatten()
@@ -196,7 +284,7 @@ fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) ->
         .unwrap_or_default();
     Ok(Record {
         id: id.to_string(),
-        init_pid: init.as_raw(),
+        init_pid: 0,
         init_start_time: 0,
         bundle: v.bundle.clone(),
         rootfs: v.rootfs.clone(),
@@ -205,6 +293,8 @@ fn new_record(id: &str, v: &ValidatedSpec, init: Pid, cgroup: CgroupLocation) ->
         annotations: v.spec.annotations().clone().unwrap_or_default(),
         cgroup,
         config: v.spec.clone(),
+        creating: Some(Creator::this_process()),
+        cgroup_owned: Some(Default::default()),
     })
 }
 

@@ -12,6 +12,7 @@ use oci_spec::runtime::Process;
 use crate::cgroups;
 use crate::process::exec_init::{container_namespaces, spawn_exec, ExecConfig};
 use crate::process::sync::{Channel, Msg};
+use crate::security::seccomp;
 use crate::state::{require_status, Record, Status, Store};
 
 pub struct ExecOptions {
@@ -39,6 +40,13 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
     let (record, dir) = store.peek(&opts.id)?;
     check_status(&record, &dir.fifo_path(), opts.ignore_paused)?;
     let plan = container_namespaces(record.init_pid)?;
+    // The container's filter, compiled as create compiled it: exec'd processes get it too.
+    let filter = seccomp::for_spec(&record.config)?;
+    tracing::debug!(
+        "exec: joining the namespaces of init {} ({:?})",
+        record.init_pid,
+        opts.process.args()
+    );
     let terminal = opts.process.terminal().unwrap_or(false);
     // Without a console socket the runtime receives the pty itself and relays it.
     let (console, relay) = match (&opts.console_socket, terminal) {
@@ -57,9 +65,11 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
         init_pid: record.init_pid,
         console: console.as_ref().map(|c| c.as_raw_fd()),
         preserve_fds: opts.preserve_fds,
+        seccomp: filter.as_ref(),
     };
     let spawned = spawn_exec(&cfg, &plan)?;
     let stage1 = spawned.stage1;
+    tracing::debug!("exec: forked {stage1}, joining the container's cgroup");
     let joined = cgroups::driver(&record.cgroup)
         .and_then(|d| d.join(stage1, opts.sub_cgroup.as_deref()))
         .context("joining the container's cgroup");
@@ -69,9 +79,14 @@ pub fn exec(store: &Store, opts: &ExecOptions) -> Result<Started> {
         return Err(e);
     }
     spawned.channel.send(&Msg::Go)?;
-    let started = wait_started(&spawned.channel);
+    let agent = Agent {
+        listener: filter.as_ref().and_then(|p| p.listener.as_ref()),
+        state: seccomp::agent_state(serde_json::to_value(record.view(&dir.fifo_path()))?, false),
+    };
+    let started = wait_started(&spawned.channel, &agent);
     let _ = waitpid(stage1, None);
     let pid = started?;
+    tracing::debug!("exec: process {pid} started");
     if let Some(path) = &opts.pid_file {
         std::fs::write(path, pid.to_string())
             .with_context(|| format!("writing pid file {path:?}"))?;
@@ -95,17 +110,45 @@ fn check_status(record: &Record, fifo: &Path, ignore_paused: bool) -> Result<()>
 }
 
 /// Stage 1 reports the pid it forked; the socket then closes when that process execs (the
-/// socket is close-on-exec), while an Error means it did not get that far.
-fn wait_started(channel: &Channel) -> Result<Pid> {
-    let pid = match channel.recv() {
-        Ok(Msg::InitPid(p, _)) => Pid::from_raw(p),
-        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
-        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
-        Err(e) => return Err(e).context("unable to start container process"),
-    };
-    match channel.recv() {
-        Ok(Msg::Error(e)) => anyhow::bail!("unable to start container process: {e}"),
-        Ok(other) => anyhow::bail!("sync: unexpected {other:?}"),
-        Err(_) => Ok(pid),
+/// socket is close-on-exec), while an Error means it did not get that far. A seccomp
+/// listener goes to the agent; it may arrive before the pid (the process it belongs to runs
+/// beside stage 1), so it waits for the pid the agent is told about.
+fn wait_started(channel: &Channel, agent: &Agent) -> Result<Pid> {
+    let (mut pid, mut listener) = (None, None);
+    loop {
+        let msg = channel.recv_with_fd();
+        let closed = msg.is_err();
+        match msg {
+            Ok((Msg::InitPid(p, _), _)) => pid = Some(Pid::from_raw(p)),
+            Ok((Msg::SeccompListener, Some(fd))) => listener = Some(fd),
+            Ok((Msg::Error(e), _)) => anyhow::bail!("unable to start container process: {e}"),
+            Ok((other, _)) => anyhow::bail!("sync: unexpected {other:?}"),
+            Err(e) if pid.is_none() => return Err(e).context("unable to start container process"),
+            Err(_) => {}
+        }
+        if let (Some(p), Some(fd)) = (pid, listener.take()) {
+            if let Err(e) = agent.hand_over(fd, p) {
+                let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
+                return Err(e).context("unable to start container process");
+            }
+        }
+        if let (Some(p), true) = (pid, closed) {
+            return Ok(p);
+        }
+    }
+}
+
+/// Where an exec'd process's seccomp listener goes, and the state the agent is sent with it.
+struct Agent<'a> {
+    listener: Option<&'a seccomp::Listener>,
+    state: serde_json::Value,
+}
+
+impl Agent<'_> {
+    fn hand_over(&self, fd: OwnedFd, pid: Pid) -> Result<()> {
+        let listener = self
+            .listener
+            .context("sync: a seccomp listener nobody asked for")?;
+        seccomp::notify::hand_over(listener, fd, pid.as_raw(), &self.state)
     }
 }

@@ -1,10 +1,11 @@
-//! Undo for a create that fails half-way: kill what was forked, destroy the cgroup, remove
-//! the state dir — in that order, so the cgroup is empty when it is removed.
+//! Undo for a create that fails half-way: kill what was forked (by pid: never the other
+//! processes of a shared cgroup), destroy the cgroup directories it claimed, remove the state
+//! dir — in that order, so the cgroup is empty when it is removed.
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
-use crate::cgroups::CgroupDriver;
+use crate::cgroups::{CgroupDriver, Owned};
 use crate::state::ContainerDir;
 
 #[derive(Default)]
@@ -13,9 +14,16 @@ pub struct CreateGuard {
     pub stage1: Option<Pid>,
     pub init: Option<Pid>,
     pub cgroup: Option<Box<dyn CgroupDriver>>,
+    /// What the driver claimed (may make): all that is destroyed, never a shared cgroup.
+    pub owned: Owned,
 }
 
 impl CreateGuard {
+    /// The cgroup driver, once create has built it.
+    pub fn driver(&self) -> &dyn CgroupDriver {
+        self.cgroup.as_deref().expect("driver is held")
+    }
+
     /// Success: keep everything, hand back the state dir.
     pub fn disarm(mut self) -> Option<ContainerDir> {
         self.stage1 = None;
@@ -33,7 +41,7 @@ impl Drop for CreateGuard {
             let _ = waitpid(pid, None);
         }
         if let Some(cg) = self.cgroup.take() {
-            if let Err(e) = cg.destroy() {
+            if let Err(e) = cg.destroy(&self.owned) {
                 tracing::warn!("cleaning up cgroup after failed create: {e:#}");
             }
         }

@@ -11,6 +11,7 @@ pub mod delete;
 pub mod exec;
 mod guard;
 pub mod kill;
+mod own_processes;
 pub mod pause;
 pub mod signal;
 pub mod start;

@@ -12,6 +12,7 @@ pub fn pause(store: &Store, id: &str) -> Result<()> {
         &dir.fifo_path(),
         &[Status::Running, Status::Created],
     )?;
+    tracing::debug!("pause: freezing cgroup {:?}", record.cgroup.path);
     cgroups::driver(&record.cgroup)?.cgroup().freeze()
 }
 
@@ -21,5 +22,6 @@ pub fn resume(store: &Store, id: &str) -> Result<()> {
     if record.status(&dir.fifo_path()) != Status::Paused {
         bail!("container not paused");
     }
+    tracing::debug!("resume: thawing cgroup {:?}", record.cgroup.path);
     cgroups::driver(&record.cgroup)?.cgroup().thaw()
 }

@@ -4,9 +4,15 @@ use std::str::FromStr;
 use anyhow::{bail, Result};
 use nix::sys::signal::Signal;
 
-pub fn parse_signal(s: &str) -> Result<Signal> {
+/// `None` is signal 0 (`kill ID 0`): a check that the process exists, nothing sent.
+pub fn parse_signal(s: &str) -> Result<Option<Signal>> {
     if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| anyhow::anyhow!("unknown signal {s:?}"));
+        if n == 0 {
+            return Ok(None);
+        }
+        return Signal::try_from(n)
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("unknown signal {s:?}"));
     }
     let upper = s.to_ascii_uppercase();
     let name = if upper.starts_with("SIG") {
@@ -15,7 +21,7 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
         format!("SIG{upper}")
     };
     match Signal::from_str(&name) {
-        Ok(sig) => Ok(sig),
+        Ok(sig) => Ok(Some(sig)),
         Err(_) => bail!("unknown signal {s:?}"),
     }
 }
@@ -26,10 +32,11 @@ mod tests {
 
     #[test]
     fn names_and_numbers() {
-        assert_eq!(parse_signal("KILL").unwrap(), Signal::SIGKILL);
-        assert_eq!(parse_signal("sigterm").unwrap(), Signal::SIGTERM);
-        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
-        assert_eq!(parse_signal("SIGUSR1").unwrap(), Signal::SIGUSR1);
+        assert_eq!(parse_signal("KILL").unwrap(), Some(Signal::SIGKILL));
+        assert_eq!(parse_signal("sigterm").unwrap(), Some(Signal::SIGTERM));
+        assert_eq!(parse_signal("9").unwrap(), Some(Signal::SIGKILL));
+        assert_eq!(parse_signal("SIGUSR1").unwrap(), Some(Signal::SIGUSR1));
+        assert_eq!(parse_signal("0").unwrap(), None);
         assert!(parse_signal("NOPE").is_err());
         assert!(parse_signal("999").is_err());
     }

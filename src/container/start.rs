@@ -15,6 +15,13 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
             require_status(&record, &dir.fifo_path(), &[Status::Created])?;
         }
     }
+    if record.config.process().is_none() {
+        anyhow::bail!("cannot start container {id}: config.json has no \"process\" to run");
+    }
+    tracing::debug!(
+        "start: releasing init {} from the exec fifo",
+        record.init_pid
+    );
     exec_fifo::release(&dir.fifo_path())?;
     let state = serde_json::to_string(&record.view_with(Status::Running))?;
     hooks::run(record.config.hooks(), Kind::Poststart, &state)?;

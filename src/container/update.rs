@@ -26,6 +26,7 @@ pub fn update(store: &Store, id: &str, delta: &LinuxResources) -> Result<()> {
         .and_then(|l| l.resources().clone())
         .unwrap_or_default();
     let driver = cgroups::driver(&record.cgroup)?;
+    tracing::debug!("update: writing {}", serde_json::to_string(delta)?);
     if let Err(e) = driver.update(delta) {
         let cpuset = |file: &str| {
             let dir = driver.cgroup().dirs().of("cpuset")?;

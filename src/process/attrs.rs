@@ -1,14 +1,21 @@
 //! Process attributes shared by the init and by `exec`: oom score, rlimits, cwd, user and
-//! capabilities, no_new_privs, then the resolved binary to exec.
+//! capabilities, no_new_privs, the seccomp filter, then the resolved binary to exec.
+//!
+//! The filter goes in where runc puts it: with no_new_privs as late as possible (after
+//! everything else here), without it before the capabilities are dropped, because installing
+//! a filter then needs CAP_SYS_ADMIN. A notify listener goes to the parent at once, so the
+//! agent has it before any later syscall of ours could wait on it.
 use std::ffi::CString;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use oci_spec::runtime::Process;
 
+use super::sync::{Channel, Msg};
 use super::{rlimits, user};
-use crate::security::capabilities;
+use crate::security::{capabilities, seccomp};
 
 /// What to execve, resolved while the runtime could still report a missing binary.
 pub struct ExecTarget {
@@ -26,7 +33,11 @@ impl ExecTarget {
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-pub fn apply(process: &Process) -> Result<ExecTarget> {
+pub fn apply(
+    process: &Process,
+    filter: Option<&seccomp::Program>,
+    chan: &Channel,
+) -> Result<ExecTarget> {
     if let Some(adj) = process.oom_score_adj() {
         std::fs::write("/proc/self/oom_score_adj", adj.to_string())
             .with_context(|| format!("setting oom_score_adj to {adj}"))?;
@@ -38,6 +49,12 @@ pub fn apply(process: &Process) -> Result<ExecTarget> {
     std::fs::create_dir_all(cwd).ok();
     nix::unistd::chdir(cwd).with_context(|| format!("chdir to cwd {cwd:?} set in config.json"))?;
     verify_cwd_in_root(cwd)?;
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    if !nnp {
+        if let Some(f) = filter {
+            install_filter(f, chan)?;
+        }
+    }
     if let Some(caps) = process.capabilities() {
         capabilities::drop_bounding(caps)?;
         capabilities::keep_across_setuid()?;
@@ -47,10 +64,23 @@ pub fn apply(process: &Process) -> Result<ExecTarget> {
         Some(caps) => capabilities::apply_sets(caps)?,
         None => capabilities::apply_sets(&Default::default())?,
     }
-    if process.no_new_privileges().unwrap_or(false) {
+    if nnp {
         nix::sys::prctl::set_no_new_privs().context("prctl(PR_SET_NO_NEW_PRIVS)")?;
     }
-    target(process)
+    let target = target(process)?;
+    if nnp {
+        if let Some(f) = filter {
+            install_filter(f, chan)?;
+        }
+    }
+    Ok(target)
+}
+
+fn install_filter(filter: &seccomp::Program, chan: &Channel) -> Result<()> {
+    if let Some(listener) = seccomp::install(filter)? {
+        chan.send_fd(&Msg::SeccompListener, listener.as_raw_fd())?;
+    }
+    Ok(())
 }
 
 /// The kernel's getcwd names a directory outside this process's root "(unreachable)/…"

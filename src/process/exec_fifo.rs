@@ -1,5 +1,10 @@
 //! The exec FIFO: `create` leaves the init blocked reading it; `start` writes one byte, which
-//! releases the init to exec, and removes the FIFO (the status leaves `created`).
+//! releases the init to exec, and removes the FIFO.
+//!
+//! Only the container's owner may pull that trigger: the FIFO is mode 0600 in a 0700 state dir
+//! (runc's 0622 is for its init, which reopens the FIFO by path after changing user; ours reads
+//! an fd it inherited and needs no permission on the file). And the status says `created` only
+//! while the init really waits, i.e. holds the read side — not merely while the file exists.
 //!
 //! The init reads from an O_RDWR fd the parent opened and it inherited: opening a FIFO
 //! read-write never blocks, needs no path (the state dir is hidden or unreachable from inside
@@ -19,13 +24,13 @@ use nix::sys::stat::Mode;
 /// In the parent, before the init is forked: make the FIFO and open the fd the init inherits
 /// (the parent drops its copy once the init is forked).
 pub fn make(path: &Path) -> Result<OwnedFd> {
-    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o622))
+    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600))
         .with_context(|| format!("creating exec fifo {path:?}"))?;
     // mkfifo's mode is filtered by the umask; set it exactly.
     nix::sys::stat::fchmodat(
         None,
         path,
-        Mode::from_bits_truncate(0o622),
+        Mode::from_bits_truncate(0o600),
         nix::sys::stat::FchmodatFlags::FollowSymlink,
     )?;
     let fd = open(path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
@@ -40,6 +45,13 @@ pub fn wait_for_start(held: RawFd) -> Result<()> {
     let mut f = unsafe { std::fs::File::from_raw_fd(held) };
     let mut buf = [0u8; 1];
     f.read_exact(&mut buf).context("reading exec fifo")
+}
+
+/// Whether an init waits on this FIFO: someone holds its read side. Opening and closing a
+/// writer without writing does not release the init (it holds a write side itself, so its
+/// read sees no end of file).
+pub fn awaits_start(path: &Path) -> bool {
+    matches!(open_writer(path), Ok(Some(_)))
 }
 
 /// The write side without blocking; None when nobody reads (ENXIO): the init has exec'd

@@ -2,10 +2,12 @@
 //! forks stage 2, which takes the process attributes and execs. No exec FIFO: the parent learns
 //! of success when the sync socket closes on execve (it is close-on-exec), of failure from an
 //! Error message.
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
@@ -20,6 +22,8 @@ pub struct ExecConfig<'a> {
     pub init_pid: i32,
     pub console: Option<RawFd>,
     pub preserve_fds: u32,
+    /// The container's seccomp profile, compiled by the parent.
+    pub seccomp: Option<&'a crate::security::seccomp::Program>,
 }
 
 /// The kinds to join, in setns order; those equal to ours are skipped (nothing to enter).
@@ -61,18 +65,22 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
         .flatten()
         .collect();
     super::fds::close_runtime_fds(&keep, cfg.preserve_fds)?;
-    // Non-dumpable before the first setns, so no process of the container can ptrace us or
-    // open /proc/PID/exe (the runtime binary) from the moment we are visible to it; the flag
-    // is inherited by stage 2 and reset by its execve.
+    // Non-dumpable before the first setns, so no process of the container without
+    // CAP_SYS_PTRACE can ptrace us or open our /proc links from the moment we are visible to
+    // it (our exe is a read-only copy anyway: exe_seal); stage 2 inherits the flag and its
+    // execve resets it.
     super::init::hide_runtime_binary()?;
+    // The container's root, opened while /proc is still the host's (before any setns).
+    let root = open_container_root(cfg.init_pid)?;
     // The parent moves us into the container's cgroup first: stage 2 is born there.
     chan.expect(&Msg::Go)?;
     namespaces::join_all(plan)?;
+    enter_container_root(root)?;
     // SAFETY: single-threaded child.
     match unsafe { fork() }.context("forking exec process")? {
         ForkResult::Parent { child } => chan.send(&Msg::InitPid(child.as_raw(), false)),
         ForkResult::Child => {
-            let err = match stage2(cfg) {
+            let err = match stage2(cfg, chan) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -83,7 +91,28 @@ fn stage1(cfg: &ExecConfig, plan: &NamespacePlan, chan: &Channel) -> Result<()> 
     }
 }
 
-fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {
+fn open_container_root(init_pid: i32) -> Result<OwnedFd> {
+    let path = format!("/proc/{init_pid}/root");
+    let fd = nix::fcntl::open(
+        path.as_str(),
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("opening the container's root {path:?}"))?;
+    // SAFETY: open returned a fresh fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Take the init's root as ours. Joining a mount namespace already does (setns puts us at its
+/// root), but a container without a mount namespace of its own is only chroot'ed: with none
+/// to join, the exec'd process would otherwise run in the host's filesystem.
+fn enter_container_root(root: OwnedFd) -> Result<()> {
+    nix::unistd::fchdir(root.as_raw_fd()).context("entering the container's root")?;
+    nix::unistd::chroot(".").context("chroot to the container's root")?;
+    nix::unistd::chdir("/").context("chdir to / in the container")
+}
+
+fn stage2(cfg: &ExecConfig, chan: &Channel) -> Result<std::convert::Infallible> {
     let process = cfg.process;
     // Its own session, as runc's exec processes: a signal for the caller's terminal session
     // must not reach into the container. setup_pty makes the session itself.
@@ -93,13 +122,10 @@ fn stage2(cfg: &ExecConfig) -> Result<std::convert::Infallible> {
         let sock = cfg
             .console
             .context("--tty needs a --console-socket to hand over the pty")?;
-        let size = process
-            .console_size()
-            .as_ref()
-            .map(|b| (b.height() as u16, b.width() as u16));
-        crate::terminal::setup_pty(sock, size)?;
+        crate::terminal::setup_pty(sock, process)?;
     }
-    let target = attrs::apply(process)?;
+    // Before the seccomp filter: one syscall fewer that the profile must allow.
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
+    let target = attrs::apply(process, cfg.seccomp, chan)?;
     target.exec()
 }

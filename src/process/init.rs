@@ -21,7 +21,8 @@ pub(super) fn stage1(cfg: &InitConfig, chan: &Channel) -> Result<()> {
         cfg.console,
         cfg.cgroup_dir,
     ];
-    let keep: Vec<_> = keep.into_iter().flatten().collect();
+    let bind_sources = cfg.bind_sources.iter().copied();
+    let keep: Vec<_> = keep.into_iter().chain(bind_sources).flatten().collect();
     fds::close_runtime_fds(&keep, cfg.preserve_fds)?;
     namespaces::join_all(cfg.namespaces)?;
     if cfg.namespaces.new_user {
@@ -111,26 +112,37 @@ fn stage2(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> 
     }
     let spec = cfg.spec;
     let state = build_rootfs(cfg, chan)?;
-    let process = spec.process().as_ref().context("process must be set")?;
+    let Some(process) = spec.process().as_ref() else {
+        return wait_without_process(cfg, chan);
+    };
     if process.terminal().unwrap_or(false) {
         let sock = cfg
             .console
             .context("process.terminal is set but no --console-socket was given")?;
-        let size = process
-            .console_size()
-            .as_ref()
-            .map(|b| (b.height() as u16, b.width() as u16));
-        crate::terminal::setup_pty(sock, size)?;
+        crate::terminal::setup_pty(sock, process)?;
     }
     if !cfg.no_new_keyring {
-        crate::sys::join_session_keyring(cfg.id).context("joining a new session keyring")?;
+        // runc's name: the kernel reserves names starting with '.', which an id may.
+        let name = format!("_ses.{}", cfg.id);
+        crate::sys::join_session_keyring(&name).context("joining a new session keyring")?;
     }
-    let target = attrs::apply(process)?;
+    // Before the seccomp filter: one syscall fewer that the profile must allow.
+    crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
+    let target = attrs::apply(process, cfg.seccomp, chan)?;
+    chan.send(&Msg::Ready)?;
+    exec_fifo::wait_for_start(cfg.fifo)?;
+    let env = process.env().as_deref().unwrap_or(&[]);
+    hooks::run_in_container(spec.hooks(), Kind::StartContainer, &state, env)?;
+    target.exec()
+}
+
+/// A container without `process` is created like any other and waits as `created` until it is
+/// deleted: `start` refuses it before pulling the trigger, so this init never gets past it.
+fn wait_without_process(cfg: &InitConfig, chan: &Channel) -> Result<std::convert::Infallible> {
     crate::sys::cloexec_from(3 + cfg.preserve_fds).context("closing inherited fds")?;
     chan.send(&Msg::Ready)?;
     exec_fifo::wait_for_start(cfg.fifo)?;
-    hooks::run(spec.hooks(), Kind::StartContainer, &state)?;
-    target.exec()
+    anyhow::bail!("the container has no process to start")
 }
 
 /// Mounts, the hooks that run around them, pivot_root; returns the state the hooks saw.
@@ -144,11 +156,17 @@ fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
         no_pivot: cfg.no_pivot,
         user_ns: cfg.namespaces.in_user_ns(),
         cgroup_ns: cfg.namespaces.has_new(LinuxNamespaceType::Cgroup),
+        bind_sources: &cfg.bind_sources,
     };
     let own_mounts = cfg.namespaces.has_new(LinuxNamespaceType::Mount);
     nix::unistd::chdir(cfg.bundle).with_context(|| format!("chdir to bundle {:?}", cfg.bundle))?;
     if own_mounts {
         rootfs::prepare(&rcfg)?;
+    } else {
+        // No mounts to make: the bind sources opened for them must not stay open here.
+        for tree in cfg.bind_sources.iter().flatten() {
+            nix::unistd::close(*tree).context("closing a bind source")?;
+        }
     }
     set_names(spec)?;
     // prestart and createRuntime run in the runtime's namespaces, once the mounts exist.
@@ -157,7 +175,15 @@ fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
         Msg::State(s) => s,
         other => anyhow::bail!("sync: expected state, got {other:?}"),
     };
-    hooks::run(spec.hooks(), Kind::CreateContainer, &state)?;
+    // runc runs them from the root directory, before the root changes.
+    nix::unistd::chdir(cfg.rootfs).with_context(|| format!("chdir to rootfs {:?}", cfg.rootfs))?;
+    let env = spec.process().as_ref().and_then(|p| p.env().as_deref());
+    hooks::run_in_container(
+        spec.hooks(),
+        Kind::CreateContainer,
+        &state,
+        env.unwrap_or(&[]),
+    )?;
     if own_mounts {
         rootfs::enter(&rcfg)?;
         apply_sysctl(spec)?;
@@ -171,9 +197,10 @@ fn build_rootfs(cfg: &InitConfig, chan: &Channel) -> Result<String> {
     Ok(state)
 }
 
-/// Until execve, /proc/PID/exe of this process is the host's shoji binary; a process in the
-/// container could open it through /proc and overwrite it (CVE-2019-5736). Non-dumpable
-/// processes' /proc entries belong to root of the host, and execve resets the flag.
+/// Until execve, /proc/PID/exe of this process is the runtime's binary. What keeps the
+/// container from writing it (CVE-2019-5736) is that this is a read-only copy (exe_seal);
+/// non-dumpable is a second line: it keeps container processes without CAP_SYS_PTRACE from
+/// opening our /proc entries at all (but CAP_SYS_PTRACE passes it). execve resets the flag.
 pub(super) fn hide_runtime_binary() -> Result<()> {
     nix::sys::prctl::set_dumpable(false).context("prctl(PR_SET_DUMPABLE)")
 }
@@ -194,10 +221,8 @@ fn apply_sysctl(spec: &Spec) -> Result<()> {
         return Ok(());
     };
     for (key, value) in sysctl {
-        if key.contains("..") || key.contains('/') && key.contains('.') {
-            anyhow::bail!("invalid sysctl key {key:?}");
-        }
-        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        // Only namespaced keys get here (spec::sysctl::check, at validation).
+        let path = crate::spec::sysctl::proc_path(key)?;
         std::fs::write(&path, value)
             .with_context(|| format!("setting sysctl {key}={value:?} ({path})"))?;
     }

@@ -42,4 +42,9 @@ pub struct InitConfig<'a> {
     /// The container's cgroup v2 directory, when the driver prepared it for clone3; stage 1
     /// alone holds it (every other runtime fd is closed in the children, see fds.rs).
     pub cgroup_dir: Option<RawFd>,
+    /// `linux.seccomp`, compiled by the parent; the init installs it.
+    pub seccomp: Option<&'a crate::security::seccomp::Program>,
+    /// Per spec mount, the bind source the parent opened as a detached tree (with a new user
+    /// namespace); kept open through stage 1, closed by the init once mounted.
+    pub bind_sources: Vec<Option<RawFd>>,
 }

@@ -30,6 +30,19 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use oci_spec::runtime::Spec;
 
+/// In the runtime parent, before any namespace exists: an O_PATH fd for every bind mount's
+/// source, in spec order (None for other mounts, or a source that cannot be opened: the init
+/// then tries the path and reports it as before). A container's mapped root may be unable to
+/// reach a source (a 0700 directory of the host's root on the way); runc opens the sources
+/// while it is still the host's root, and so does shoji. The fds are close-on-exec.
+pub fn open_bind_sources(spec: &Spec, bundle: &Path) -> Vec<Option<std::os::fd::OwnedFd>> {
+    let mounts = spec.mounts().as_deref().unwrap_or(&[]);
+    mounts
+        .iter()
+        .map(|m| mount::open_bind_source(m, bundle))
+        .collect()
+}
+
 /// What the child knows when it builds the rootfs.
 pub struct RootfsConfig<'a> {
     pub spec: &'a Spec,
@@ -41,6 +54,9 @@ pub struct RootfsConfig<'a> {
     pub user_ns: bool,
     /// The container has a new cgroup namespace (affects how `cgroup` mounts are made).
     pub cgroup_ns: bool,
+    /// Per spec mount, a bind source the runtime opened before the user namespace existed
+    /// (see [`open_bind_sources`]); the init mounts it through /proc/self/fd.
+    pub bind_sources: &'a [Option<std::os::fd::RawFd>],
 }
 
 impl RootfsConfig<'_> {
@@ -100,8 +116,13 @@ pub fn prepare(cfg: &RootfsConfig) -> Result<()> {
         user_ns: cfg.user_ns,
         cgroup_ns: cfg.cgroup_ns,
     };
-    for m in cfg.mounts() {
-        mount::mount_spec_entry(&ctx, m)?;
+    for (i, m) in cfg.mounts().iter().enumerate() {
+        let opened = cfg.bind_sources.get(i).copied().flatten();
+        mount::mount_spec_entry(&ctx, m, opened)?;
+        // A host tree stays open no longer than its own mount (see process/fds.rs).
+        if let Some(tree) = opened {
+            nix::unistd::close(tree).context("closing a bind source")?;
+        }
     }
     if devices::needs_dev_setup(cfg.mounts()) {
         let spec_devices = cfg

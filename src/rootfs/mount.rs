@@ -1,7 +1,7 @@
 //! One `mounts[]` entry onto the rootfs, the way runc does it: resolve (or create) the
 //! mountpoint inside the rootfs, mount through /proc/self/fd, re-open the new mount, apply
 //! propagation, then for binds the flag remount and the recursive attributes.
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -17,7 +17,8 @@ use super::copyup::copy_dir_contents;
 use super::mount_options::{self, flag_names, MountOptions};
 use super::safe_path::{clean, Root};
 use super::sys_mount::{
-    errno_error, io_error, is_errno, mount_flags_of, mount_setattr_recursive, proc_fd,
+    errno_error, io_error, is_errno, mount_flags_of, mount_setattr_recursive, move_mount_onto,
+    open_tree_clone, proc_fd,
 };
 
 /// What every mount step needs to know besides the entry itself.
@@ -87,8 +88,22 @@ impl Entry {
     }
 }
 
-/// Mount one spec entry; the error reads like runc's.
-pub fn mount_spec_entry(ctx: &MountCtx, m: &Mount) -> Result<()> {
+/// `m`'s source as a detached mount tree if it is a bind mount (relative sources against
+/// `bundle`). A tree, not an O_PATH fd: a bind from a path in the host's mount namespace is
+/// refused (EINVAL) once the init has its own; a detached tree may be attached there.
+pub fn open_bind_source(m: &Mount, bundle: &Path) -> Option<OwnedFd> {
+    let typ = m.typ().as_deref().unwrap_or("");
+    let opts = mount_options::parse(m.options().as_deref().unwrap_or(&[]), typ).ok()?;
+    if !opts.is_bind() {
+        return None;
+    }
+    let source = bundle.join(m.source().as_ref()?);
+    open_tree_clone(&source, opts.flags.contains(MsFlags::MS_REC)).ok()
+}
+
+/// Mount one spec entry; the error reads like runc's. `opened`: the bind source as the
+/// runtime opened it before entering the user namespace.
+pub fn mount_spec_entry(ctx: &MountCtx, m: &Mount, opened: Option<RawFd>) -> Result<()> {
     let shown_source = m
         .source()
         .as_ref()
@@ -100,7 +115,12 @@ pub fn mount_spec_entry(ctx: &MountCtx, m: &Mount) -> Result<()> {
             m.destination()
         )
     };
-    let entry = Entry::from_spec(m).with_context(context)?;
+    let mut entry = Entry::from_spec(m).with_context(context)?;
+    if let Some(tree) = opened.filter(|_| entry.kind == "bind") {
+        entry.source = format!("/proc/self/fd/{tree}");
+        return bind_with(ctx, &entry, |target| move_mount_onto(tree, target))
+            .with_context(context);
+    }
     mount_entry(ctx, &entry).with_context(context)
 }
 
@@ -185,16 +205,27 @@ pub fn mount_fs(ctx: &MountCtx, e: &Entry, fs_type: &str, target: Target) -> Res
 
 /// Bind `e.source` onto its destination, then apply flags the bind itself ignores.
 pub fn bind_mount(ctx: &MountCtx, e: &Entry) -> Result<()> {
-    let target = open_mountpoint(ctx, e)?;
     let bind_flags = e.opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC);
-    mount(
-        Some(e.source.as_str()),
-        &proc_fd(target.fd.as_fd()),
-        None::<&str>,
-        bind_flags,
-        None::<&str>,
-    )
-    .map_err(errno_error)?;
+    bind_with(ctx, e, |target| {
+        mount(
+            Some(e.source.as_str()),
+            &proc_fd(target),
+            None::<&str>,
+            bind_flags,
+            None::<&str>,
+        )
+    })
+}
+
+/// A bind mount whose first step, `attach` onto the open mountpoint, is given (a mount(2)
+/// of a path, or a move_mount(2) of a tree opened before the user namespace existed).
+fn bind_with(
+    ctx: &MountCtx,
+    e: &Entry,
+    attach: impl FnOnce(BorrowedFd) -> nix::Result<()>,
+) -> Result<()> {
+    let target = open_mountpoint(ctx, e)?;
+    attach(target.fd.as_fd()).map_err(errno_error)?;
     let target = reopen(ctx, target)?;
     apply_propagation(&target, &e.opts.propagation)?;
     let plain = MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT;

@@ -273,7 +273,11 @@ pub fn parse_root_propagation(value: Option<&str>) -> Result<MsFlags> {
         None | Some("") => Ok(MsFlags::MS_SLAVE | MsFlags::MS_REC),
         Some(v) => match PROPAGATION.iter().find(|p| p.0 == v) {
             Some(&(_, flags)) => Ok(flags),
-            None => bail!("rootfsPropagation={v} is not supported"),
+            // Escaped: a newline in the value must not split the error.
+            None => bail!(
+                "rootfsPropagation={} is not supported",
+                crate::quote::one_line(v)
+            ),
         },
     }
 }
@@ -404,6 +408,9 @@ mod tests {
         );
         let err = parse_root_propagation(Some("bogus")).unwrap_err();
         assert_eq!(err.to_string(), "rootfsPropagation=bogus is not supported");
+        // Found by the property test: a newline in the value split the error in two lines.
+        let err = parse_root_propagation(Some("a\nb")).unwrap_err();
+        assert_eq!(err.to_string(), "rootfsPropagation=a\\nb is not supported");
     }
 
     #[test]

@@ -45,6 +45,41 @@ pub fn mount_setattr_recursive(fd: BorrowedFd, attr: RecursiveAttr) -> nix::Resu
     Errno::result(rc).map(drop)
 }
 
+/// open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount at `path` (and, with
+/// `recursive`, the mounts below it), resolved with this process's credentials. Close-on-exec.
+pub fn open_tree_clone(path: &Path, recursive: bool) -> nix::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let c_path =
+        std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
+    let mut flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as u32;
+    }
+    // SAFETY: `c_path` is a live NUL-terminated string; the kernel returns a new fd or -1.
+    let rc = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c_path.as_ptr(), flags) };
+    let fd = Errno::result(rc)? as i32;
+    // SAFETY: the fd was just returned by the kernel and is owned by nothing else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// move_mount(2) of the detached tree `tree` onto the mountpoint open at `target`.
+pub fn move_mount_onto(tree: i32, target: BorrowedFd) -> nix::Result<()> {
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: both paths are NUL-terminated static strings; the fds are live for the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    Errno::result(rc).map(drop)
+}
+
 /// The /proc/self/fd path naming `fd`: mount(2) takes paths, and going through the magic link
 /// mounts on exactly the inode that was resolved safely, with no second lookup.
 pub fn proc_fd(fd: BorrowedFd) -> PathBuf {

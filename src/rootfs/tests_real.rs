@@ -306,6 +306,7 @@ fn container(s: &Scenario, bundle: &Path, spec: &Spec, memory_cgroup: &str) -> C
         no_pivot: s.no_pivot,
         user_ns: s.user_ns,
         cgroup_ns: s.cgroup_ns,
+        bind_sources: &[],
     };
     prepare(&cfg).map_err(|e| format!("prepare: {e:#}"))?;
     enter(&cfg).map_err(|e| format!("enter: {e:#}"))?;
@@ -572,6 +573,7 @@ fn prepare_error(json: &str, rootfs: &Path) -> Result<String, String> {
         no_pivot: false,
         user_ns: false,
         cgroup_ns: false,
+        bind_sources: &[],
     };
     Ok(prepare(&cfg)
         .map(|_| String::new())

@@ -21,8 +21,27 @@ pub fn load_bundle(bundle: &Path) -> Result<Bundle> {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("config.json not found in bundle {path:?}"),
         _ => anyhow::anyhow!("reading {config:?}: {e}"),
     })?;
-    // serde_json's message carries "at line L column C", which is what a user needs to fix it.
-    let spec: Spec =
-        serde_json::from_slice(&data).with_context(|| format!("parsing {config:?}"))?;
+    // serde_json's message carries "at line L column C", which is what a user needs to fix it;
+    // it also quotes offending keys and values raw, so it is made one line here.
+    let spec: Spec = serde_json::from_slice(&data).map_err(|e| {
+        anyhow::anyhow!(
+            "parsing {config:?}: {}",
+            crate::quote::one_line(&e.to_string())
+        )
+    })?;
     Ok(Bundle { path, spec })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Found by the property test: serde quotes an unknown enum variant raw, so a newline in
+    /// it split the error across lines.
+    #[test]
+    fn a_newline_in_a_bad_value_stays_escaped() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = r#"{"ociVersion": "1.0.2", "linux": {"namespaces": [{"type": "a\nb"}]}}"#;
+        std::fs::write(dir.path().join("config.json"), config).unwrap();
+        let err = format!("{:#}", super::load_bundle(dir.path()).err().unwrap());
+        assert!(!err.contains('\n') && err.contains(r"a\nb"), "{err}");
+    }
 }

@@ -3,9 +3,11 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use super::load::Bundle;
+use crate::quote::quoted;
+use crate::security::lsm;
 
 /// A spec that passed [`validate`], with the rootfs resolved against the bundle.
 pub struct ValidatedSpec {
@@ -26,22 +28,91 @@ pub fn validate(bundle: Bundle) -> Result<ValidatedSpec> {
         bail!("rootfs {rootfs:?} does not exist or is not a directory");
     }
     let rootfs = std::fs::canonicalize(&rootfs).with_context(|| format!("resolving {rootfs:?}"))?;
-    let process = spec
-        .process()
-        .as_ref()
-        .context("process must be set in config.json")?;
-    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
-        bail!("args must not be empty");
-    }
-    if !process.cwd().is_absolute() {
-        bail!("cwd {:?} is not an absolute path", process.cwd());
+    // The runtime-spec requires `process` only for `start` (which refuses a container
+    // without one): `create` accepts it, as the newest crun does.
+    if let Some(process) = spec.process() {
+        if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+            bail!("args must not be empty");
+        }
+        if !process.cwd().is_absolute() {
+            let cwd = process.cwd().to_string_lossy();
+            bail!("cwd {} is not an absolute path", quoted(&cwd));
+        }
+        check_process(process)?;
     }
     check_namespaces(&spec)?;
+    check_restricted_paths(&spec)?;
+    super::sysctl::check(&spec)?;
+    let mount_label = spec.linux().as_ref().and_then(|l| l.mount_label().clone());
+    lsm::refuse_labels(&lsm::Labels {
+        mount_label: mount_label.as_deref(),
+        ..Default::default()
+    })?;
     Ok(ValidatedSpec {
         bundle: bundle.path,
         rootfs,
         spec,
     })
+}
+
+/// The largest id runc accepts: above it, (u32)-1 is setresuid's "unchanged" (the process
+/// would stay root) and the rest are negative ids to much of userspace.
+const MAX_ID: u32 = 2_147_483_647;
+
+/// What a process (of the config, or of `exec`) may ask for: ids in range, `KEY=VALUE`
+/// environment entries, no LSM label shoji would drop.
+pub fn check_process(process: &Process) -> Result<()> {
+    let user = process.user();
+    let ids = [("uid", user.uid()), ("gid", user.gid())]
+        .into_iter()
+        .chain(
+            user.additional_gids()
+                .iter()
+                .flatten()
+                .map(|g| ("additionalGids", *g)),
+        );
+    for (field, id) in ids {
+        if id > MAX_ID {
+            bail!("process.user.{field} {id}: uids and gids must be in range 0-{MAX_ID}");
+        }
+    }
+    for entry in process.env().iter().flatten() {
+        match entry.split_once('=') {
+            None => bail!(
+                "invalid environment variable {}: missing '='",
+                quoted(entry)
+            ),
+            Some(("", _)) => bail!(
+                "invalid environment variable {}: name cannot be empty",
+                quoted(entry)
+            ),
+            Some(_) => {}
+        }
+    }
+    lsm::refuse_labels(&lsm::Labels {
+        apparmor_profile: process.apparmor_profile().as_deref(),
+        selinux_label: process.selinux_label().as_deref(),
+        mount_label: None,
+    })
+}
+
+/// maskedPaths and readonlyPaths are mounts made in the container's own mount namespace;
+/// without a new one there is nowhere to make them (runc's check and wording).
+fn check_restricted_paths(spec: &Spec) -> Result<()> {
+    let Some(linux) = spec.linux().as_ref() else {
+        return Ok(());
+    };
+    let listed = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|v| !v.is_empty());
+    let restricted = listed(linux.masked_paths()) || listed(linux.readonly_paths());
+    let new_mount_ns = linux
+        .namespaces()
+        .iter()
+        .flatten()
+        .any(|n| n.typ() == LinuxNamespaceType::Mount && n.path().is_none());
+    if restricted && !new_mount_ns {
+        bail!("unable to restrict sys entries without a private MNT namespace");
+    }
+    Ok(())
 }
 
 /// shoji implements runtime-spec 1.x; a 0.x or 2.x config means something else.

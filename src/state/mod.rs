@@ -1,7 +1,7 @@
 //! state: what a container leaves in `<root>/<id>/` so later commands can find it.
 //!
-//! Inputs: the record written once by `create` when the init waits on the exec FIFO. Outputs: the
-//! record and its computed status. Runs in the runtime parent. Invariants: status is never stored
+//! Inputs: the record `create` writes before it makes anything and completes when the init waits
+//! on the exec FIFO (`creating`). Outputs: the record and its computed status. Runs in the runtime parent. Invariants: status is never stored
 //! (it is derived from the init's pid + start time, the FIFO and the freezer); writes are
 //! atomic (temp + rename); every mutating command holds the container's flock.
 use std::collections::HashMap;
@@ -11,12 +11,15 @@ use anyhow::Result;
 use oci_spec::runtime::Spec;
 use serde::{Deserialize, Serialize};
 
-use crate::cgroups::CgroupLocation;
+use crate::cgroups::dirs::ContainerDirs;
+use crate::cgroups::{CgroupLocation, Owned};
 
+mod creating;
 mod id;
 mod status;
 mod store;
 
+pub use creating::Creator;
 pub use id::validate_id;
 pub use status::{pid_start_time, Status};
 pub use store::{ContainerDir, ContainerDirView, Store};
@@ -38,9 +41,17 @@ pub struct Record {
     pub cgroup: CgroupLocation,
     /// The validated config, for hooks at start/delete and defaults for exec and update.
     pub config: Spec,
+    /// Set while `create` builds the container, cleared when the init waits on the exec FIFO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creating: Option<Creator>,
+    /// The cgroup directories (and systemd unit) this container made: all that delete removes.
+    /// Absent in a record written before shoji kept it: that container owns all of its cgroup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_owned: Option<Owned>,
 }
 
-/// runc's `state` output (runtime-spec state plus rootfs, created, owner).
+/// runc's `state` output (runtime-spec state plus rootfs, created, owner), then shoji's own
+/// fields. runc's come first and in runc's order: clients parse them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateView {
@@ -54,9 +65,23 @@ pub struct StateView {
     pub owner: String,
     #[serde(skip_serializing_if = "HashMap::is_empty")]
     pub annotations: HashMap<String, String>,
+    /// The container's resolved cgroup path below each hierarchy's mount point.
+    pub cgroup_path: PathBuf,
+    /// What `bpf_get_current_cgroup_id()` returns in the container (cgroup2 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_id: Option<u64>,
 }
 
 impl Record {
+    /// What delete may remove and `kill --all` may signal wholesale, for a container whose
+    /// cgroup directories are `dirs`.
+    pub fn owned_cgroup(&self, dirs: &ContainerDirs) -> Owned {
+        match &self.cgroup_owned {
+            Some(owned) => owned.clone(),
+            None => Owned::everything(dirs),
+        }
+    }
+
     /// The status right now, derived from the live system.
     pub fn status(&self, fifo: &Path) -> Status {
         status::compute(self, fifo)
@@ -84,6 +109,8 @@ impl Record {
             created: self.created.clone(),
             owner: self.owner.clone(),
             annotations: self.annotations.clone(),
+            cgroup_path: self.cgroup.path.clone(),
+            cgroup_id: crate::cgroups::identity::cgroup_id(&self.cgroup),
         }
     }
 }
@@ -98,5 +125,32 @@ pub fn require_status(record: &Record, fifo: &Path, allowed: &[Status]) -> Resul
         Status::Stopped => anyhow::bail!("container not running"),
         Status::Paused => anyhow::bail!("container paused"),
         other => anyhow::bail!("cannot do this with a container in state {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroups::CgroupMode;
+
+    /// A record written before shoji kept ownership: its container owns its whole cgroup, so
+    /// delete removes it as it did then.
+    #[test]
+    fn a_record_without_ownership_owns_its_whole_cgroup() {
+        let json = serde_json::json!({
+            "id": "c", "init_pid": 1, "init_start_time": 1, "bundle": "/b", "rootfs": "/r",
+            "created": "t", "owner": "root", "config": Spec::default(),
+            "cgroup": {"driver": "cgroupfs", "mode": "hybrid", "path": "/c", "unit": null, "slice": null},
+        });
+        let record: Record = serde_json::from_value(json).unwrap();
+        assert!(record.cgroup_owned.is_none() && record.creating.is_none());
+        let dirs = ContainerDirs {
+            mode: CgroupMode::Hybrid,
+            v1: vec![],
+            unified: Some("/sys/fs/cgroup/unified/c".into()),
+        };
+        let owned = record.owned_cgroup(&dirs);
+        assert_eq!(owned.dirs, [PathBuf::from("/sys/fs/cgroup/unified/c")]);
+        assert!(owned.unit);
     }
 }

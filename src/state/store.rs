@@ -40,7 +40,8 @@ impl Store {
     pub fn create(&self, id: &str) -> Result<ContainerDir> {
         validate_id(id)?;
         let path = self.root.join(id);
-        match fs::DirBuilder::new().mode(0o711).create(&path) {
+        // Only the owner may reach the exec FIFO (and so start the container).
+        match fs::DirBuilder::new().mode(0o700).create(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 bail!("container with given ID already exists: {id}")
@@ -63,6 +64,25 @@ impl Store {
             bail!("container {id} does not exist");
         }
         Ok(dir)
+    }
+
+    /// Remove the directory of `id` if it has no state file: a create killed between its mkdir
+    /// and its first record (written before anything else is made) left nothing else. Taken
+    /// under the lock, so a create still running is waited for; absent is fine.
+    pub fn remove_unrecorded(&self, id: &str) -> Result<()> {
+        validate_id(id)?;
+        let path = self.root.join(id);
+        if !path.is_dir() {
+            return Ok(());
+        }
+        let Ok(dir) = ContainerDir::lock(path) else {
+            // Removed while we looked.
+            return Ok(());
+        };
+        if dir.path.join(STATE_FILE).exists() {
+            bail!("container {id} was recorded while being deleted: delete it again");
+        }
+        dir.remove()
     }
 
     /// Ids of every container with a state file, sorted.

@@ -11,7 +11,7 @@ use oci_spec::runtime::LinuxResources;
 
 use crate::cgroups::cgroupfs::CgroupfsDriver;
 use crate::cgroups::handle::CgroupHandle;
-use crate::cgroups::{devices, CgroupDriver, CgroupLocation, CgroupMode};
+use crate::cgroups::{devices, CgroupDriver, CgroupLocation, CgroupMode, Owned};
 
 use super::dbus::{Started, Systemd};
 use super::device_allow::{self, DeviceGroups};
@@ -153,20 +153,26 @@ impl CgroupDriver for SystemdDriver {
         // Unit first: systemd makes the directories it manages and moves `pid` in; then the
         // cgroupfs driver makes the rest, joins them all and writes the files. A unit another
         // container lives in is joined, and left alone if that fails.
-        let result = match self.start_unit(pid, resources) {
-            Ok(UnitStart::Joined { settable, files }) => {
-                return self
-                    .bus()?
-                    .set_unit_properties(&self.unit, &settable)
-                    .and_then(|()| self.files.join_shared(pid, files.as_ref().or(resources)));
-            }
-            Ok(UnitStart::New { files }) => self.files.create(pid, files.as_ref().or(resources)),
-            Err(e) => Err(e),
-        };
-        if result.is_err() {
-            let _ = self.destroy();
+        // On error the caller's guard removes what `claim` said this container makes.
+        match self.start_unit(pid, resources)? {
+            UnitStart::Joined { settable, files } => self
+                .bus()?
+                .set_unit_properties(&self.unit, &settable)
+                .and_then(|()| self.files.join_shared(pid, files.as_ref().or(resources))),
+            UnitStart::New { files } => self.files.create(pid, files.as_ref().or(resources)),
         }
-        result
+    }
+
+    /// A unit of this name whose cgroup exists is live (another container's, or a mistyped
+    /// name): it is joined (see `start_unit`), and then neither stopped nor emptied by this
+    /// container's delete. A loaded but failed one has no cgroup: it is reset, replaced and
+    /// then ours.
+    fn claim(&self) -> Result<Owned> {
+        let live = self.unit_dir().is_some_and(Path::is_dir);
+        // systemd realizes only some hierarchies for a scope: count in the unit's own.
+        let mut owned = self.files.claim_counting(self.unit_dir())?;
+        owned.unit = !live;
+        Ok(owned)
     }
 
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()> {
@@ -191,7 +197,11 @@ impl CgroupDriver for SystemdDriver {
             .restore(&with_cpu_quota(resources, translated.cpu_quota))
     }
 
-    fn destroy(&self) -> Result<()> {
+    fn destroy(&self, owned: &Owned) -> Result<()> {
+        if !owned.unit {
+            // Not our unit: only the directories this container made beside it are ours.
+            return self.files.destroy(owned);
+        }
         // SIGKILL first: StopUnit sends SIGTERM, which a container's PID 1 ignores, and waits
         // out systemd's stop timeout before killing. The handle thaws a paused container (a
         // frozen task cannot die); KillUnit, a round trip more, is only for a unit whose other
@@ -215,7 +225,7 @@ impl CgroupDriver for SystemdDriver {
             Err(_) => {}
         }
         // The directories systemd does not manage (and any sub-cgroups) are ours to remove.
-        self.files.destroy()
+        self.files.destroy(owned)
     }
 
     fn cgroup(&self) -> &CgroupHandle {

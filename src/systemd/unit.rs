@@ -83,9 +83,7 @@ fn unit_path(slice: &str, prefix: &str, name: &str, value: &str) -> Result<UnitP
     };
     let parent = expand_slice(slice).map_err(|e| e.context(format!("cgroupsPath {value:?}")))?;
     let unit = format!("{prefix}-{name}.scope");
-    if unit.len() > UNIT_NAME_MAX {
-        bail!("cgroupsPath {value:?}: unit name {unit:?} is longer than {UNIT_NAME_MAX} bytes");
-    }
+    check_unit_len(&unit, value)?;
     Ok(UnitPath {
         path: PathBuf::from(parent).join(&unit),
         unit,
@@ -96,6 +94,7 @@ fn unit_path(slice: &str, prefix: &str, name: &str, value: &str) -> Result<UnitP
 /// A slice unit lives where its own name puts it, so its parent must be the slice field (or
 /// the field may be left empty); runc instead joins the two and can report a wrong path.
 fn slice_unit_path(slice: &str, name: &str, value: &str) -> Result<UnitPath> {
+    check_unit_len(name, value)?;
     let own = expand_slice(name).map_err(|e| e.context(format!("cgroupsPath {value:?}")))?;
     let parent = parent_slice_name(name);
     if !slice.is_empty() && slice != parent {
@@ -106,6 +105,14 @@ fn slice_unit_path(slice: &str, name: &str, value: &str) -> Result<UnitPath> {
         slice: parent,
         path: PathBuf::from(own),
     })
+}
+
+/// systemd refuses longer unit names; a slice made from `name` is held to it too.
+fn check_unit_len(unit: &str, value: &str) -> Result<()> {
+    if unit.len() > UNIT_NAME_MAX {
+        bail!("cgroupsPath {value:?}: unit name {unit:?} is longer than {UNIT_NAME_MAX} bytes");
+    }
+    Ok(())
 }
 
 /// `a-b-c.slice` → `a-b.slice`; `a.slice` → `-.slice` (the root slice).
@@ -239,7 +246,14 @@ mod tests {
             ("a.slice:p q:n", "not allowed"),
             ("b.slice:p:a-c.slice", "child of \"a.slice\""),
         ];
-        for (value, phrase) in cases {
+        // Found by the property test: a slice made from the name had no length limit.
+        let long_slice = format!("::{}.slice", "a".repeat(250));
+        let long_scope = format!("a.slice:p:{}", "a".repeat(250));
+        let long = [
+            (&*long_slice, "longer than 255"),
+            (&*long_scope, "longer than 255"),
+        ];
+        for (value, phrase) in cases.into_iter().chain(long) {
             let err = format!("{:#}", parse_cgroups_path(Some(value), "c1").unwrap_err());
             assert!(err.contains(&format!("{value:?}")), "{value}: {err}");
             assert!(err.contains(phrase), "{value}: {err}");

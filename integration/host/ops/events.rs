@@ -147,3 +147,26 @@ fn events_reports_an_oom_kill() {
     assert_eq!(oom["id"], c.id.as_str(), "{oom}");
     assert_eq!(c.status(), "running", "only dd was killed");
 }
+
+/// Scripts match the line as text: the keys come in runc's order, and so do the stats.
+#[test]
+fn events_json_keeps_runcs_field_order() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-ev-order");
+    let c = running(&rt, &bundle, "ops-ev-order", "sleep 1000");
+    let out = rt.cmd(&["events", "--stats", &c.id]).success();
+    let line = out.stdout.trim();
+    let head = format!(
+        r#"{{"type":"stats","id":"{}","data":{{"cpu":{{"usage":"#,
+        c.id
+    );
+    assert!(line.starts_with(&head), "{line}");
+    let at = |key: &str| {
+        line.find(&format!(r#""{key}":"#))
+            .unwrap_or_else(|| panic!("no {key:?} in {line}"))
+    };
+    let order = ["cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt"];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{pair:?} out of order: {line}");
+    }
+}

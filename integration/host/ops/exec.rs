@@ -229,6 +229,27 @@ fn exec_cgroup_flag_joins_a_sub_cgroup() {
     rt.cmd(&["kill", &c.id, "KILL"]).success();
 }
 
+/// `--cgroup /` (and `controller:/`) names the container's own cgroup, as runc joins the
+/// sub-path to the container's path; nothing is made.
+#[test]
+fn exec_cgroup_root_is_the_containers_own() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-exec-cgroot");
+    let c = running(&rt, &bundle, "ops-exec-cgroot", "sleep 1000");
+    for flag in ["/", "memory:/"] {
+        let pid = exec_sleep(&rt, &c.id, &["--cgroup", flag]);
+        assert_eq!(proc_cgroup(pid), proc_cgroup(c.pid), "--cgroup {flag}");
+    }
+    for dir in c.cgroup_dirs() {
+        let subdirs = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .count();
+        assert_eq!(subdirs, 0, "{dir:?} got a sub-cgroup");
+    }
+}
+
 #[test]
 fn exec_joins_a_user_namespace_first() {
     let rt = Runtime::new();

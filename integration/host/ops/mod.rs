@@ -8,8 +8,6 @@
 //! test fails; every background runtime process a test spawns is killed by its own pid.
 //!
 //! Against runc 1.1.5 (`SHOJI_RUNTIME=/usr/sbin/runc`) these fail by design:
-//! - every exec refusal (refusals::*, pause::exec_into_a_paused_container_needs_ignore_paused):
-//!   runc exits 255 where shoji exits 1 as the team's rules ask
 //! - exec::exec_into_a_created_container_cannot_reach_the_runtime_binary (runc's waiting init
 //!   is dumpable; it protects its binary by running a memfd copy instead)
 //! - exec::exec_cgroup_flag_joins_a_sub_cgroup (runc cannot join a fresh cpuset sub-cgroup:

@@ -65,7 +65,7 @@ fn exec_into_a_paused_container_needs_ignore_paused() {
     let bundle = Bundle::busybox("ops-pause-exec");
     let c = running(&rt, &bundle, "ops-pause-exec", "sleep 1000");
     rt.cmd(&["pause", &c.id]).success();
-    let out = rt.cmd(&["exec", &c.id, "true"]).failure();
+    let out = rt.cmd(&["exec", &c.id, "true"]).exec_failure();
     assert!(
         out.stderr
             .contains("exec failed: cannot exec in a paused container"),

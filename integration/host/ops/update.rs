@@ -245,3 +245,22 @@ fn a_refused_update_undoes_its_own_earlier_writes() {
         .get("pids")
         .is_none_or(|p| p.is_null()));
 }
+
+/// containerd's CRI sends the full resources, device rules included, on every update: as with
+/// runc's update they are accepted and the container's device policy stays as created (in
+/// the cgroup and in the saved state).
+#[test]
+fn update_keeps_the_device_rules_of_create() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("ops-update-dev");
+    let c = running(&rt, &bundle, "ops-update-dev", "sleep 1000");
+    let list = || file(&c, "devices", "devices.list");
+    let before = list();
+    let saved_before = saved_resources(&rt, &c.id)["devices"].clone();
+    let all = r#"{"devices": [{"allow": true, "access": "rwm"}], "pids": {"limit": 30}}"#;
+    rt.cmd_stdin(&["update", "-r", "-", &c.id], Some(all))
+        .success();
+    assert_eq!(file(&c, "pids", "pids.max"), "30");
+    assert_eq!(list(), before, "device rules changed by update");
+    assert_eq!(saved_resources(&rt, &c.id)["devices"], saved_before);
+}

@@ -183,6 +183,22 @@ impl Systemd {
         Ok(Some(String::try_from(state)?))
     }
 
+    /// The manager's Version property: a read-only round trip proving systemd answers.
+    pub fn version(&self) -> Result<String> {
+        let reply = self
+            .conn
+            .call_method(
+                Some(DESTINATION),
+                MANAGER_PATH,
+                Some("org.freedesktop.DBus.Properties"),
+                "Get",
+                &(MANAGER, "Version"),
+            )
+            .context("reading systemd's Version")?;
+        let version: OwnedValue = reply.body().deserialize()?;
+        Ok(String::try_from(version)?)
+    }
+
     /// The result ("done", "failed", "timeout"…) of `job`, from the JobRemoved signals.
     fn wait_job(&self, job: &OwnedObjectPath, timeout: Duration) -> Result<String> {
         let deadline = Instant::now() + timeout;
