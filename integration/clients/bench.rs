@@ -105,7 +105,7 @@ fn ctr_run_bench() {
             );
         }
         let [shoji, runc, crun] = &figures;
-        for other in [runc, crun] {
+        for other in [runc, crun].into_iter().filter(|f| !f.runs.is_empty()) {
             println!(
                 "bench:   shoji / {:<5} = {:.2} by mean, {:.2} by median (end to end)",
                 other.label,
