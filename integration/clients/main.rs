@@ -121,15 +121,7 @@ fn in_sandbox(name: &str, body: impl FnOnce()) {
         .env(env::STORAGE_ENV, storage_base())
         .output()
         .expect("running the test inside the sandbox");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains(&format!("{MARKER}{name}")),
-        "case {name} inside the sandbox: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    // Shown with --nocapture (the bench's figures), captured by libtest otherwise.
-    print!("{stdout}");
+    sandbox::assert_case_ran(&out, name, MARKER);
 }
 
 /// Run the checklist; on failure, show the end of the daemon's log first.

@@ -396,3 +396,17 @@ fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Result<T> {
         sleep(Duration::from_millis(20));
     }
 }
+
+/// A test case re-run inside the sandbox passed: it exited 0 and printed `{marker}{name}`
+/// (so a filter that matched nothing cannot pass). Its stdout is shown with --nocapture (the
+/// bench's figures), captured by libtest otherwise.
+pub fn assert_case_ran(out: &std::process::Output, name: &str, marker: &str) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains(&format!("{marker}{name}")),
+        "case {name} inside the sandbox: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    print!("{stdout}");
+}

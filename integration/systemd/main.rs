@@ -97,13 +97,5 @@ fn run_case(name: &str, wrapper: &[&str], body: impl FnOnce()) {
         .env(CASE_ENV, name)
         .output()
         .expect("running the test inside the sandbox");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains(&format!("{MARKER}{name}")),
-        "case {name} inside the sandbox: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    // Shown with --nocapture (the bench's figures), captured by libtest otherwise.
-    print!("{stdout}");
+    sandbox::assert_case_ran(&out, name, MARKER);
 }
