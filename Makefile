@@ -1,5 +1,5 @@
 # shoji: build, test, demo and benchmark. Run as root on Linux (containers need it).
-#   make build   release binary at target/release/shoji
+#   make build   release binary at target/x86_64-unknown-linux-gnu/release/shoji
 #   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm,
 #                clients
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
@@ -14,7 +14,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TIERS := host systemd vm clients
 SUMMARY := target/tier-summary.txt
-SHOJI := $(CURDIR)/target/release/shoji
+SHOJI := $(CURDIR)/target/x86_64-unknown-linux-gnu/release/shoji
 
 .PHONY: build test lint unit tiers demo bench FORCE
 FORCE:
@@ -69,6 +69,7 @@ demo: build
 
 bench: build
 	bash bench/host.sh $(SHOJI)
+	bash bench/stages.sh $(SHOJI)
 	bash bench/seccomp.sh $(SHOJI)
 	bash bench/systemd.sh $(SHOJI)
 	bash bench/vm.sh $(SHOJI)
