@@ -54,11 +54,14 @@ const WRITE_SEALS: SealFlag = SealFlag::from_bits_truncate(
 /// Returns once this process runs from a copy of the binary no container can write; otherwise
 /// re-executes itself (same argv, environment, fds and cwd) from such a copy.
 pub fn ensure_sealed() -> Result<()> {
-    let reexecuted = std::env::var_os(SEALED_ENV).is_some();
+    let copy = std::env::var_os(SEALED_ENV);
+    let reexecuted = copy.is_some();
     // SAFETY of the environment change: runtime commands call this first, single-threaded.
     std::env::remove_var(SEALED_ENV);
     let exe = File::open("/proc/self/exe").context("opening /proc/self/exe")?;
     if runs_sealed(&exe, reexecuted) {
+        // Which copy is in use (the memfd one costs a copy per command) is a --debug fact.
+        tracing::debug!("running from a read-only copy of the binary: {copy:?}");
         return Ok(());
     }
     if reexecuted {

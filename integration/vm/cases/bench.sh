@@ -51,3 +51,20 @@ if [ "$MODE" = systemd ]; then
 else
   echo "bench:   target: shoji/crun <= 0.6"
 fi
+
+# Where the time goes, stage by stage (bench/stages.awk over --debug logs): the first runtime
+# of this mode, a few more runs of it alone.
+stage_runs=${BENCH_STAGE_RUNS:-8}
+for ((i = 0; i < stage_runs; i++)); do
+  echo RUN
+  id=stage-$i
+  case $MODE in
+    systemd) path=system.slice:bench:$id flags=(--systemd-cgroup) ;;
+    *) path=/bench/$id flags=() ;;
+  esac
+  jq --arg p "$path" '.linux.cgroupsPath = $p' $B/config.json > $B/config.json.new && mv $B/config.json.new $B/config.json
+  "$SHOJI" --debug --root /tmp/bench-roots/stages "${flags[@]}" run --bundle $B "$id" < /dev/null 2>&1 > /dev/null \
+    || fail "stage run $id failed"
+done > /tmp/stages.log
+echo "bench:   ${names[0]} run, stage by stage (median of $stage_runs runs):"
+awk -v prefix="bench:     " -f "$REPO/bench/stages.awk" /tmp/stages.log
