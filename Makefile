@@ -4,7 +4,8 @@
 #                clients
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
 #   make bench   issue 11's figures with their targets, shoji beside runc and crun: host (run,
-#                floor, grace period, exec, 16 parallel loops, RSS, size), seccomp's cost,
+#                floor, grace period, exec, 16 parallel loops, RSS, size), run stage by
+#                stage (--debug lines; also in the VM), seccomp's cost,
 #                systemd sandbox, cgroup v2 VM (direct and systemd modes), 20 `ctr run --rm`
 #                under containerd; with BASELINE=path/to/other/shoji also that build beside
 #                this one, wall and CPU per run and exec (exe_seal.sh)
