@@ -9,8 +9,8 @@
 //! So `create`, `run` and `exec` first re-execute the runtime from a copy no one can write,
 //! and every process forked after that (stage 1, the init, exec's stage 2) inherits it:
 //! 1. Preferred, as runc 1.2+ does: a private overlayfs, made with fsopen/fsmount and never
-//!    attached to any mount namespace, whose only layers are the binary's directory and an
-//!    empty tmpfs. With no upper layer the overlay's superblock is read-only for good: no mount
+//!    attached to any mount namespace, whose only layers are the binary's directory over /dev
+//!    (see `read_only_overlay`). With no upper layer the overlay's superblock is read-only for good: no mount
 //!    flag a container could clear would make it writable (unlike a read-only bind mount), and
 //!    `/proc/PID/exe`, `fd/*` and `map_files/*` all resolve to the overlay's file. It costs no
 //!    copy and no memory; the mount disappears with the last process running from it.
@@ -72,6 +72,7 @@ pub fn ensure_sealed() -> Result<()> {
         bail!("the runtime binary is still writable after re-executing from a read-only copy");
     }
     let Err(overlay) = exec_through_overlay();
+    tracing::debug!("no read-only overlay of the binary ({overlay:#}): trying a sealed memfd copy");
     let Err(memfd) = exec_sealed_memfd(&exe);
     bail!(
         "cannot protect the runtime binary from the container (CVE-2019-5736): \
@@ -102,8 +103,13 @@ fn exec_through_overlay() -> Result<Infallible> {
     exec(Some(overlay), &name, "overlay")
 }
 
-/// An overlayfs mount, detached from every mount namespace, of `dir` over an empty tmpfs. The
-/// binary's directory is the top layer, so nothing in the other can shadow the binary.
+/// An overlayfs mount, detached from every mount namespace, of `dir` over /dev. The binary's
+/// directory is the top layer, so nothing below can shadow the binary, and only the binary is
+/// ever looked up in it: the bottom layer is there because the kernel wants two layers when
+/// there is no upper one. /dev is a directory every host has, in this mount namespace (kernels
+/// before 6.13 refuse a detached layer, such as a private empty tmpfs, with EINVAL), never an
+/// ancestor of the binary's directory (overlapping layers are refused), and no mount has to be
+/// made and torn down for it. The overlay is read-only, nodev and nosuid.
 fn read_only_overlay(dir: &Path) -> Result<OwnedFd> {
     read_only_overlay_with(dir, set_layers)
 }
@@ -114,10 +120,9 @@ fn read_only_overlay_with(
     set: fn(BorrowedFd, [BorrowedFd; 2]) -> Result<()>,
 ) -> Result<OwnedFd> {
     let bin_dir = File::open(dir).with_context(|| format!("opening {dir:?}"))?;
-    let empty = sys::fsopen(c"tmpfs").context("fsopen tmpfs")?;
-    let empty = sys::fsmount(empty.as_fd(), libc::MOUNT_ATTR_RDONLY).context("fsmount tmpfs")?;
+    let bottom = File::open("/dev").context("opening /dev")?;
     let ctx = sys::fsopen(c"overlay").context("fsopen overlay")?;
-    set(ctx.as_fd(), [bin_dir.as_fd(), empty.as_fd()])?;
+    set(ctx.as_fd(), [bin_dir.as_fd(), bottom.as_fd()])?;
     // xino is irrelevant here, and turning it off spares the kernel log a warning when the
     // layers are on different filesystems; a kernel without the option is fine too.
     let _ = sys::fsconfig_set_string(ctx.as_fd(), c"xino", c"off");
