@@ -26,6 +26,7 @@ function median(key,    n, i, j, v, a) {
   return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 $0 == "RUN" { runs++; step = 0; prev = -1; next }
+$1 == "WALL" { count["WALL"]++; val["WALL", count["WALL"]] = $2 / 1e6; next }
 /level=debug/ {
   t = secs($0); if (t < 0) next
   step++
@@ -43,4 +44,9 @@ END {
   for (k = 1; k <= keys; k++)
     printf "%s%-56s %8.2f %5.0f%%  (%d runs)\n", prefix, substr(order[k], 4, 56), med[k], total ? 100 * med[k] / total : 0, count[order[k]]
   printf "%s%-56s %8.2f\n", prefix, "sum of medians (first log line to the last)", total
+  if (count["WALL"]) {
+    wall = median("WALL")
+    printf "%s%-56s %8.2f\n", prefix, "outside the log (the binary's exec and start, exit)", wall - total
+    printf "%s%-56s %8.2f\n", prefix, "wall per run as the caller saw it (median)", wall
+  }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where shoji's `run` of /bin/true spends its time on this host, stage by stage: RUNS runs
 # with --debug, the median of each stage between consecutive debug lines (bench/stages.awk).
-# The time before the first line (the caller's fork and exec of the binary) is not in it.
+# The time outside the log (the binary's exec before the first line, its exit after the last)
+# is the median wall time minus the stages.
 #   bash bench/stages.sh [path/to/shoji] [RUNS]
 set -euo pipefail
 here=$(dirname "$0")
@@ -16,6 +17,8 @@ make_bundle "$work/bundle" '.process.args = ["/bin/true"]' >/dev/null
 section "shoji run, stage by stage (hybrid v1, cgroupfs; median of $RUNS runs)"
 for i in $(seq "$RUNS"); do
   echo RUN
+  start=$(date +%s%N)
   "$SHOJI" --debug --root "$work/root" run --bundle "$work/bundle" "stage-$i" </dev/null 2>&1 >/dev/null
+  echo "WALL $(($(date +%s%N) - start))"
 done > "$work/log"
 awk -v prefix="  " -f "$here/stages.awk" "$work/log"
