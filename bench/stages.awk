@@ -46,7 +46,7 @@ END {
   printf "%s%-56s %8.2f\n", prefix, "sum of medians (first log line to the last)", total
   if (count["WALL"]) {
     wall = median("WALL")
-    printf "%s%-56s %8.2f\n", prefix, "outside the log (the binary's exec and start, exit)", wall - total
+    printf "%s%-56s %8.2f\n", prefix, "outside the log: exec, re-exec from the sealed copy, exit", wall - total
     printf "%s%-56s %8.2f\n", prefix, "wall per run as the caller saw it (median)", wall
   }
 }

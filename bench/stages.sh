@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where shoji's `run` of /bin/true spends its time on this host, stage by stage: RUNS runs
 # with --debug, the median of each stage between consecutive debug lines (bench/stages.awk).
-# The time outside the log (the binary's exec before the first line, its exit after the last)
+# The time outside the log (the binary's exec, its re-exec from the sealed copy, its exit)
 # is the median wall time minus the stages.
 #   bash bench/stages.sh [path/to/shoji] [RUNS]
 set -euo pipefail

@@ -61,7 +61,7 @@ pub fn ensure_sealed() -> Result<()> {
     let exe = File::open("/proc/self/exe").context("opening /proc/self/exe")?;
     if runs_sealed(&exe, reexecuted) {
         // Which copy is in use (the memfd one costs a copy per command) is a --debug fact.
-        let copy = copy.unwrap_or_else(|| "memfd (sealed by the caller)".into());
+        let copy = copy.unwrap_or_else(|| "a memfd sealed by the caller".into());
         tracing::debug!(
             "running from a read-only copy of the binary: {}",
             copy.to_string_lossy()
@@ -71,10 +71,49 @@ pub fn ensure_sealed() -> Result<()> {
     if reexecuted {
         bail!("the runtime binary is still writable after re-executing from a read-only copy");
     }
+    Err(reexec_sealed(&exe))
+}
+
+/// Called first thing, before the command line is parsed: when argv names `create`, `run` or
+/// `exec`, re-execute from the read-only copy at once, so only the sealed process parses the
+/// command line and sets up logging (the unsealed one did both for nothing). Best effort: a miss
+/// or a failure leaves it to `ensure_sealed` after parsing, which reports errors; a false hit
+/// costs one re-exec.
+pub fn reexec_early() {
+    if std::env::var_os(SEALED_ENV).is_some() || !names_sealed_command(std::env::args_os()) {
+        return;
+    }
+    let Ok(exe) = File::open("/proc/self/exe") else {
+        return;
+    };
+    if !runs_sealed(&exe, false) {
+        reexec_sealed(&exe);
+    }
+}
+
+/// Whether the command word of `argv` (the first argument that is neither a flag nor the value
+/// of a global flag that takes one) is a command that starts container processes.
+fn names_sealed_command(argv: impl Iterator<Item = OsString>) -> bool {
+    let mut args = argv.skip(1);
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--root" | "--log" | "--log-format" | "--rootless" | "--criu") => {
+                args.next();
+            }
+            Some(flag) if flag.starts_with('-') => {}
+            word => return matches!(word, Some("create" | "run" | "exec")),
+        }
+    }
+    false
+}
+
+/// Re-executes from the overlay, else from a sealed memfd copy (its marker says why the overlay
+/// was not used, for --debug); returns only when neither worked, with both reasons.
+fn reexec_sealed(exe: &File) -> anyhow::Error {
     let Err(overlay) = exec_through_overlay();
-    tracing::debug!("no read-only overlay of the binary ({overlay:#}): trying a sealed memfd copy");
-    let Err(memfd) = exec_sealed_memfd(&exe);
-    bail!(
+    let marker = format!("memfd (no read-only overlay: {overlay:#})");
+    let Err(memfd) = exec_sealed_memfd(exe, &marker);
+    anyhow::anyhow!(
         "cannot protect the runtime binary from the container (CVE-2019-5736): \
          read-only overlay: {overlay:#}; sealed memfd copy: {memfd:#}"
     )
@@ -153,8 +192,8 @@ fn set_layers_by_path(ctx: BorrowedFd, layers: [BorrowedFd; 2]) -> Result<()> {
     sys::fsconfig_set_string(ctx, c"lowerdir", &paths).context("overlay lowerdir")
 }
 
-/// Re-executes from a sealed memfd copy of `exe`; returns only on error.
-fn exec_sealed_memfd(exe: &File) -> Result<Infallible> {
+/// Re-executes from a sealed memfd copy of `exe`, `marker` naming it; returns only on error.
+fn exec_sealed_memfd(exe: &File, marker: &str) -> Result<Infallible> {
     let base = MemFdCreateFlag::MFD_CLOEXEC | MemFdCreateFlag::MFD_ALLOW_SEALING;
     // MFD_EXEC (Linux 6.3) keeps the copy executable where vm.memfd_noexec defaults memfds
     // to non-executable; older kernels reject the flag.
@@ -165,7 +204,7 @@ fn exec_sealed_memfd(exe: &File) -> Result<Infallible> {
     let mut copy = File::from(memfd);
     std::io::copy(&mut &*exe, &mut copy).context("copying the binary into the memfd")?;
     fcntl(copy.as_raw_fd(), FcntlArg::F_ADD_SEALS(WRITE_SEALS)).context("sealing the memfd")?;
-    exec(Some(copy.into()), c"", "memfd")
+    exec(Some(copy.into()), c"", marker)
 }
 
 /// execveat(`dir`, `path`) with this process's argv and environment plus the marker; with an
@@ -202,6 +241,32 @@ mod tests {
     use std::fs::OpenOptions;
 
     use super::*;
+
+    fn argv(words: &[&str]) -> impl Iterator<Item = OsString> {
+        let words: Vec<OsString> = words.iter().map(OsString::from).collect();
+        std::iter::once(OsString::from("shoji")).chain(words)
+    }
+
+    #[test]
+    fn the_command_word_is_found_past_global_flags_and_their_values() {
+        assert!(names_sealed_command(argv(&["run", "x"])));
+        assert!(names_sealed_command(argv(&[
+            "--root", "state", "exec", "x", "ls"
+        ])));
+        assert!(names_sealed_command(argv(&[
+            "--debug", "--log=/l", "create", "x"
+        ])));
+        assert!(!names_sealed_command(argv(&[
+            "--root", "run", "state", "x"
+        ])));
+        assert!(!names_sealed_command(argv(&[
+            "--log-format",
+            "json",
+            "delete",
+            "run"
+        ])));
+        assert!(!names_sealed_command(argv(&["--version"])));
+    }
 
     #[test]
     fn layers_by_proc_fd_paths_make_a_read_only_overlay_of_the_binary() {
