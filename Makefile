@@ -1,10 +1,11 @@
 # shoji: build, test, demo and benchmark. Run as root on Linux (containers need it).
-#   make build   release binary at target/release/shoji
+#   make build   release binary at target/x86_64-unknown-linux-gnu/release/shoji
 #   make test    fmt + clippy + unit tests, then the integration tiers host, systemd, vm,
 #                clients
 #   make demo    a busybox container made with `shoji spec`, printing its cgroup
 #   make bench   issue 11's figures with their targets, shoji beside runc and crun: host (run,
-#                floor, grace period, exec, 16 parallel loops, RSS, size), seccomp's cost,
+#                floor, grace period, exec, 16 parallel loops, RSS, size), run stage by
+#                stage (--debug lines; also in the VM), seccomp's cost,
 #                systemd sandbox, cgroup v2 VM (direct and systemd modes), 20 `ctr run --rm`
 #                under containerd; with BASELINE=path/to/other/shoji also that build beside
 #                this one, wall and CPU per run and exec (exe_seal.sh)
@@ -14,7 +15,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TIERS := host systemd vm clients
 SUMMARY := target/tier-summary.txt
-SHOJI := $(CURDIR)/target/release/shoji
+SHOJI := $(CURDIR)/target/x86_64-unknown-linux-gnu/release/shoji
 
 .PHONY: build test lint unit tiers demo bench FORCE
 FORCE:
@@ -69,6 +70,7 @@ demo: build
 
 bench: build
 	bash bench/host.sh $(SHOJI)
+	bash bench/stages.sh $(SHOJI)
 	bash bench/seccomp.sh $(SHOJI)
 	bash bench/systemd.sh $(SHOJI)
 	bash bench/vm.sh $(SHOJI)

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 BASE=$(realpath "$1")
-SHOJI=$(realpath "${2:-$(dirname "$0")/../target/release/shoji}")
+SHOJI=$(realpath "${2:-$(dirname "$0")/../target/x86_64-unknown-linux-gnu/release/shoji}")
 RUNS=${3:-100}
 ROUNDS=10
 PER=$((RUNS / ROUNDS))

@@ -10,7 +10,7 @@
 # private mount namespace, the host's mounts untouched.
 set -euo pipefail
 
-SHOJI=$(realpath "${1:-$(dirname "$0")/../target/release/shoji}")
+SHOJI=$(realpath "${1:-$(dirname "$0")/../target/x86_64-unknown-linux-gnu/release/shoji}")
 RUNS=${2:-100}
 RUNC=$(command -v runc)
 CRUN=$(command -v crun)

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-SHOJI=$(realpath "${1:-$here/../target/release/shoji}")
+SHOJI=$(realpath "${1:-$here/../target/x86_64-unknown-linux-gnu/release/shoji}")
 RUNS=${2:-100}
 fixtures=$here/../integration/fixtures/seccomp
 LOOPS=${LOOPS:-200000}

@@ -89,7 +89,13 @@ fn lay_out_share(dir: &Path, mode: Mode, cases: &[&Case], shoji: &Path) -> Resul
     write("cases.list", &list, false)?;
     // PROBE: the BPF helper recording bpf_get_current_cgroup_id() (cases/cgroup_id.sh).
     let probe = env!("CARGO_BIN_EXE_shoji-cgroup-id-probe");
-    let env = format!("SHOJI={:?}\nMODE={}\nPROBE={probe:?}\n", shoji, mode.name());
+    // REPO: this checkout, as the guest sees it (bench.sh reads bench/stages.awk from it).
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let env = format!(
+        "SHOJI={:?}\nMODE={}\nPROBE={probe:?}\nREPO={repo:?}\n",
+        shoji,
+        mode.name()
+    );
     write("env.sh", &env, false)?;
     fs::create_dir_all(dir.join("results"))?;
     rootfs::write_template(&dir.join("rootfs.cpio"))?;

@@ -48,6 +48,8 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let seccomp = seccomp::for_spec(&v.spec)?;
     // Decide where the cgroup goes before anything exists, so a bad path leaves nothing.
     let location = cgroups::plan(&v.spec, &opts.id, opts.systemd_cgroup)?;
+    // The stage lines below time `create` under --debug (bench/stages.sh reads them).
+    tracing::debug!("config validated, cgroup planned");
     let ns = namespaces::plan(&v.spec);
     let mut guard = CreateGuard::default();
     // The `creating` record is written first, and saved again before each later thing is
@@ -62,6 +64,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     guard.owned = driver.claim().context(CGROUP_ERROR)?;
     record.cgroup_owned = Some(guard.owned.clone());
     dir.save(&record)?;
+    tracing::debug!("state recorded, cgroup claimed");
     // On cgroup v2 the init is cloned into its prepared cgroup, so that must exist first;
     // elsewhere the cgroup is prepared while stage 1 builds the namespaces.
     let v2 = location.mode == cgroups::CgroupMode::V2;
@@ -79,6 +82,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     let chan = &spawned.channel;
     if !v2 {
         guard.driver().prepare(resources).context(CGROUP_ERROR)?;
+        tracing::debug!("cgroup prepared");
     }
     let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
@@ -91,6 +95,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
             .driver()
             .create(init, resources)
             .context(CGROUP_ERROR)?;
+        tracing::debug!("init placed in its cgroup");
     }
     chan.send(&Msg::Done)?;
     run_create_hooks(chan, &v, &record)?;
@@ -277,11 +282,7 @@ fn connect_console(v: &ValidatedSpec, opts: &CreateOptions) -> Result<Option<Own
 
 /// The `creating` record: no init yet, nothing made yet.
 fn new_record(id: &str, v: &ValidatedSpec, cgroup: CgroupLocation) -> Result<Record> {
-    let owner = nix::unistd::User::from_uid(nix::unistd::geteuid())
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_default();
+    let owner = crate::state::owner_name(nix::unistd::geteuid().as_raw());
     Ok(Record {
         id: id.to_string(),
         init_pid: 0,

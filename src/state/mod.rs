@@ -16,11 +16,13 @@ use crate::cgroups::{CgroupLocation, Owned};
 
 mod creating;
 mod id;
+mod owner;
 mod status;
 mod store;
 
 pub use creating::Creator;
 pub use id::validate_id;
+pub use owner::name_of as owner_name;
 pub use status::{pid_start_time, Status};
 pub use store::{ContainerDir, ContainerDirView, Store};
 
