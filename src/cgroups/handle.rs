@@ -123,6 +123,11 @@ impl CgroupHandle {
                 return files::write(&kill_file, "1");
             }
         }
+        // An empty cgroup (the usual one at delete: the init exited) has no process that could
+        // fork while we signal: freezing it (a write and a poll, then a thaw) buys nothing.
+        if self.pids()?.is_empty() {
+            return Ok(());
+        }
         let can_freeze = self.dirs.of("freezer").is_some();
         let was_frozen = can_freeze && self.is_frozen()?;
         // A freeze that will not settle is undone by set_frozen; signalling then goes ahead

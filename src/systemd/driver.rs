@@ -2,6 +2,7 @@
 //! D-Bus, wrapping the cgroupfs driver for the files systemd does not write.
 use std::cell::OnceCell;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -27,7 +28,7 @@ pub struct SystemdDriver {
     v2: bool,
     /// Writes the files systemd cannot express and owns the path-based handle.
     files: CgroupfsDriver,
-    bus: OnceCell<Systemd>,
+    bus: OnceCell<Rc<Systemd>>,
 }
 
 impl SystemdDriver {
@@ -54,7 +55,7 @@ impl SystemdDriver {
         if let Some(bus) = self.bus.get() {
             return Ok(bus);
         }
-        let bus = Systemd::connect()?;
+        let bus = Systemd::shared()?;
         Ok(self.bus.get_or_init(|| bus))
     }
 

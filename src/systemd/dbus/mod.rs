@@ -6,8 +6,11 @@
 //! container child is cloned: zbus starts background threads, which a fork must never inherit.
 //! Invariants: this module (with its `private_socket` part) is the only one importing zbus;
 //! every job is waited for with a timeout, subscribed to before it is queued.
+use std::cell::RefCell;
 use std::path::Path;
-use std::sync::mpsc;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -41,9 +44,30 @@ pub struct Systemd {
     conn: Connection,
     /// (job, result) of every JobRemoved signal since the connection was made.
     jobs: mpsc::Receiver<(OwnedObjectPath, String)>,
+    /// Set by the signal reader when the connection's stream ends (systemd or the bus went).
+    closed: Arc<AtomicBool>,
+}
+
+thread_local! {
+    /// This command's connection: `run` creates and deletes over one (a connect is a socket,
+    /// an auth exchange, Hello and AddMatch: a tenth of a systemd `run`).
+    static SHARED: RefCell<Option<Rc<Systemd>>> = const { RefCell::new(None) };
 }
 
 impl Systemd {
+    /// The command's connection to systemd, made on first use and made again when it broke.
+    pub fn shared() -> Result<Rc<Systemd>> {
+        SHARED.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            if let Some(bus) = cell.as_ref().filter(|b| !b.closed.load(Ordering::Relaxed)) {
+                return Ok(bus.clone());
+            }
+            let bus = Rc::new(Systemd::connect()?);
+            *cell = Some(bus.clone());
+            Ok(bus)
+        })
+    }
+
     /// Connect to the system bus, or peer-to-peer (no Hello) to systemd's private socket.
     /// (The private socket first, as systemctl does for root, was no faster: bench/systemd.sh
     /// A/B, 28.5 against 27.1 ms a run; systemd sends a direct client every signal.)
@@ -71,8 +95,9 @@ impl Systemd {
         // No Subscribe: systemd sends a job's JobRemoved to the client that queued it (and
         // every signal to private-socket clients); subscribing would add a round trip and a
         // stream of unit signals to read.
-        let jobs = job_removed_signals(&conn)?;
-        Ok(Systemd { conn, jobs })
+        let closed = Arc::new(AtomicBool::new(false));
+        let jobs = job_removed_signals(&conn, closed.clone())?;
+        Ok(Systemd { conn, jobs, closed })
     }
 
     fn call<B>(&self, method: &str, body: &B) -> zbus::Result<zbus::Message>
@@ -230,8 +255,11 @@ fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> Result<T> {
 
 /// Every JobRemoved(id, job, unit, result) of the manager, as (job, result), read by a thread:
 /// the blocking iterator has no timeout, a channel has. The match rule is added once per
-/// connection. The thread ends with the connection or the receiver.
-fn job_removed_signals(conn: &Connection) -> Result<mpsc::Receiver<(OwnedObjectPath, String)>> {
+/// connection. The thread ends with the connection (setting `closed`) or the receiver.
+fn job_removed_signals(
+    conn: &Connection,
+    closed: Arc<AtomicBool>,
+) -> Result<mpsc::Receiver<(OwnedObjectPath, String)>> {
     // No sender in the rule: on the private socket, signals carry none we could match.
     let rule = MatchRule::builder()
         .msg_type(MessageType::Signal)
@@ -254,6 +282,7 @@ fn job_removed_signals(conn: &Connection) -> Result<mpsc::Receiver<(OwnedObjectP
                 return;
             }
         }
+        closed.store(true, Ordering::Relaxed);
     });
     Ok(rx)
 }
