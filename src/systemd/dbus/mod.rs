@@ -30,6 +30,8 @@ const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 /// How long a single method call may take before the manager is considered hung.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many JobRemoved signals wait unread at most (see `job_removed_signals`).
+const JOB_SIGNALS_KEPT: usize = 1024;
 
 /// How a StartTransientUnit ended when it did not fail outright.
 #[derive(Debug, PartialEq, Eq)]
@@ -42,7 +44,8 @@ pub enum Started {
 /// A connection to systemd: the system bus, or systemd's private socket when there is no bus.
 pub struct Systemd {
     conn: Connection,
-    /// (job, result) of every JobRemoved signal since the connection was made.
+    /// (job, result) of the JobRemoved signals since the last job was queued (bounded: see
+    /// `job_removed_signals`).
     jobs: mpsc::Receiver<(OwnedObjectPath, String)>,
     /// Set by the signal reader when the connection's stream ends (systemd or the bus went).
     closed: Arc<AtomicBool>,
@@ -117,6 +120,7 @@ impl Systemd {
     ) -> Result<Started> {
         let props: Vec<(&str, DbusValue)> = props.iter().map(encode).collect();
         let aux: Vec<(&str, Vec<(&str, DbusValue)>)> = Vec::new();
+        self.discard_old_job_signals();
         let reply = match self.call("StartTransientUnit", &(name, "replace", props, aux)) {
             Ok(reply) => reply,
             Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.UnitExists") => {
@@ -125,7 +129,8 @@ impl Systemd {
             Err(e) => return Err(e).with_context(|| format!("starting unit {name:?}")),
         };
         let job: OwnedObjectPath = reply.body().deserialize()?;
-        // The signals are read from connect on: a job that ends before the reply is not missed.
+        // The signals are read from before the call: a job that ends before the reply is not
+        // missed.
         match self
             .wait_job(&job, timeout)
             .with_context(|| format!("starting unit {name:?}"))?
@@ -137,6 +142,7 @@ impl Systemd {
 
     /// StopUnit(name, "replace") and wait for the job; a unit that is not loaded is stopped.
     pub fn stop_unit(&self, name: &str, timeout: Duration) -> Result<()> {
+        self.discard_old_job_signals();
         let reply = match self.call("StopUnit", &(name, "replace")) {
             Ok(reply) => reply,
             Err(e) if error_name(&e) == Some("org.freedesktop.systemd1.NoSuchUnit") => {
@@ -224,6 +230,12 @@ impl Systemd {
         Ok(String::try_from(version)?)
     }
 
+    /// Before a job is queued: the signals received so far are other jobs' (from other clients
+    /// when anyone on the bus subscribed, piled up while a foreground `run` waited), never its.
+    fn discard_old_job_signals(&self) {
+        while self.jobs.try_recv().is_ok() {}
+    }
+
     /// The result ("done", "failed", "timeout"…) of `job`, from the JobRemoved signals.
     fn wait_job(&self, job: &OwnedObjectPath, timeout: Duration) -> Result<String> {
         let deadline = Instant::now() + timeout;
@@ -269,7 +281,10 @@ fn job_removed_signals(
         .build();
     let signals = MessageIterator::for_match_rule(rule, conn, None)
         .context("subscribing to systemd's JobRemoved signals")?;
-    let (tx, rx) = mpsc::channel();
+    // Bounded: the connection lives through a foreground `run`, and when some client on the bus
+    // has subscribed to systemd every job on the host reaches us; past the bound, signals are
+    // dropped. The queue is emptied before each job, so its own signal finds room.
+    let (tx, rx) = mpsc::sync_channel(JOB_SIGNALS_KEPT);
     std::thread::spawn(move || {
         for msg in signals.flatten() {
             let body = msg.body();
@@ -278,7 +293,7 @@ fn job_removed_signals(
             else {
                 continue;
             };
-            if tx.send((job, result)).is_err() {
+            if let Err(mpsc::TrySendError::Disconnected(_)) = tx.try_send((job, result)) {
                 return;
             }
         }
