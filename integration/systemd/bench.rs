@@ -144,7 +144,7 @@ fn lifecycle_bench() {
             sd.median() / fs.median()
         );
         println!(
-            "bench:   shoji systemd / runc systemd   = {:.2} by mean, {:.2} by median (target < 1)",
+            "bench:   shoji systemd / runc systemd   = {:.2} by mean, {:.2} by median (target <= 0.3)",
             sd.mean() / runc.mean(),
             sd.median() / runc.median()
         );
