@@ -137,7 +137,7 @@ fn exec_through_overlay() -> Result<Infallible> {
         (Some(dir), Some(name)) => (dir, name),
         _ => bail!("the runtime binary {binary:?} has no directory"),
     };
-    let overlay = read_only_overlay(dir)?;
+    let overlay = read_only_overlay(dir, set_layers)?;
     let name = CString::new(name.to_os_string().into_vec()).context("binary name")?;
     exec(Some(overlay), &name, "overlay")
 }
@@ -149,12 +149,8 @@ fn exec_through_overlay() -> Result<Infallible> {
 /// before 6.13 refuse a detached layer, such as a private empty tmpfs, with EINVAL), never an
 /// ancestor of the binary's directory (overlapping layers are refused), and no mount has to be
 /// made and torn down for it. The overlay is read-only, nodev and nosuid.
-fn read_only_overlay(dir: &Path) -> Result<OwnedFd> {
-    read_only_overlay_with(dir, set_layers)
-}
-
-/// The overlay, its layers given by `set`.
-fn read_only_overlay_with(
+/// `set` gives the layers (`set_layers`; the tests pick the way older kernels take).
+fn read_only_overlay(
     dir: &Path,
     set: fn(BorrowedFd, [BorrowedFd; 2]) -> Result<()>,
 ) -> Result<OwnedFd> {
@@ -271,7 +267,7 @@ mod tests {
     #[test]
     fn layers_by_proc_fd_paths_make_a_read_only_overlay_of_the_binary() {
         let exe = std::fs::read_link("/proc/self/exe").unwrap();
-        let overlay = read_only_overlay_with(exe.parent().unwrap(), set_layers_by_path).unwrap();
+        let overlay = read_only_overlay(exe.parent().unwrap(), set_layers_by_path).unwrap();
         // The detached mount is reached through its fd, as execveat reaches it.
         let name = exe.file_name().unwrap().to_string_lossy();
         let path = format!("/proc/self/fd/{}/{name}", overlay.as_raw_fd());

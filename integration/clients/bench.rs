@@ -2,12 +2,13 @@
 //! for `make bench`, never assertions): 20 sequential `ctr run --rm` of /bin/true through
 //! containerd's runc shim with shoji, runc and crun as its runtime binary, systemd driver, in
 //! the systemd sandbox, interleaved so that load from other work spreads over all three.
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::containerd::Containerd;
 use crate::env::{Driver, Env};
 use crate::image::IMAGE;
 use crate::in_sandbox;
+use crate::sandbox::runs::Runs;
 
 const RUNS: usize = 20;
 
@@ -15,7 +16,7 @@ const RUNS: usize = 20;
 struct Figure {
     label: &'static str,
     binary: String,
-    runs: Vec<Duration>,
+    runs: Runs,
 }
 
 impl Figure {
@@ -23,7 +24,7 @@ impl Figure {
         Figure {
             label,
             binary,
-            runs: Vec::with_capacity(RUNS),
+            runs: Runs::with_capacity(RUNS),
         }
     }
 
@@ -50,19 +51,6 @@ impl Figure {
         }
         self.runs.push(took);
         Ok(())
-    }
-
-    fn mean(&self) -> f64 {
-        let total: Duration = self.runs.iter().sum();
-        total.as_secs_f64() / self.runs.len().max(1) as f64
-    }
-
-    fn median(&self) -> f64 {
-        let mut sorted = self.runs.clone();
-        sorted.sort();
-        sorted
-            .get(sorted.len() / 2)
-            .map_or(f64::NAN, Duration::as_secs_f64)
     }
 }
 
@@ -99,18 +87,18 @@ fn ctr_run_bench() {
             println!(
                 "bench:   {:<8} mean {:>6.1} ms   median {:>6.1} ms   ({} of {RUNS} ran)",
                 f.label,
-                f.mean() * 1000.0,
-                f.median() * 1000.0,
+                f.runs.mean() * 1000.0,
+                f.runs.median() * 1000.0,
                 f.runs.len()
             );
         }
         let [shoji, runc, crun] = &figures;
-        for other in [runc, crun].into_iter().filter(|f| !f.runs.is_empty()) {
+        for other in [runc, crun].into_iter().filter(|f| f.runs.len() > 0) {
             println!(
                 "bench:   shoji / {:<5} = {:.2} by mean, {:.2} by median (end to end)",
                 other.label,
-                shoji.mean() / other.mean(),
-                shoji.median() / other.median()
+                shoji.runs.mean() / other.runs.mean(),
+                shoji.runs.median() / other.runs.median()
             );
         }
         if let Some(e) = crun_refusal {

@@ -110,13 +110,7 @@ fn in_sandbox(name: &str, body: impl FnOnce()) {
         .command("unshare")
         .args(["--mount", "--propagation", "private", "--"])
         .arg(&exe)
-        .args([
-            name,
-            "--exact",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(sandbox::case_args(name))
         .env(CASE_ENV, name)
         .env(env::STORAGE_ENV, storage_base())
         .output()

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 mod pid1;
+pub mod runs;
 
 const SYSTEMD: &str = "/lib/systemd/systemd";
 
@@ -395,6 +396,18 @@ fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Result<T> {
         }
         sleep(Duration::from_millis(20));
     }
+}
+
+/// The libtest arguments that re-run exactly the case `name` (ignored or not) inside the
+/// sandbox, its output shown, alone.
+pub fn case_args(name: &str) -> [&str; 5] {
+    [
+        name,
+        "--exact",
+        "--include-ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]
 }
 
 /// A test case re-run inside the sandbox passed: it exited 0 and printed `{marker}{name}`

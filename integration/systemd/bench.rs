@@ -3,9 +3,10 @@
 //! shoji --systemd-cgroup, runc --systemd-cgroup and shoji's cgroupfs driver.
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::in_sandbox;
+use crate::sandbox::runs::Runs;
 use crate::support::{unique_name, Bundle, Runtime};
 
 const RUNS: usize = 100;
@@ -17,7 +18,7 @@ struct Figure {
     systemd: bool,
     rt: Runtime,
     bundle: Bundle,
-    runs: Vec<Duration>,
+    runs: Runs,
 }
 
 impl Figure {
@@ -29,7 +30,7 @@ impl Figure {
             systemd,
             rt: Runtime::with_binary(binary),
             bundle,
-            runs: Vec::with_capacity(RUNS),
+            runs: Runs::with_capacity(RUNS),
         }
     }
 
@@ -68,22 +69,6 @@ impl Figure {
                 self.label
             )),
         }
-    }
-
-    fn total(&self) -> f64 {
-        self.runs.iter().sum::<Duration>().as_secs_f64()
-    }
-
-    fn mean(&self) -> f64 {
-        self.total() / self.runs.len().max(1) as f64
-    }
-
-    fn median(&self) -> f64 {
-        let mut sorted = self.runs.clone();
-        sorted.sort();
-        sorted
-            .get(sorted.len() / 2)
-            .map_or(f64::NAN, Duration::as_secs_f64)
     }
 }
 
@@ -125,9 +110,9 @@ fn lifecycle_bench() {
             println!(
                 "bench:   {:<24} total {:>6.2} s   mean {:>5.1} ms   median {:>5.1} ms",
                 f.label,
-                f.total(),
-                f.mean() * 1000.0,
-                f.median() * 1000.0
+                f.runs.total(),
+                f.runs.mean() * 1000.0,
+                f.runs.median() * 1000.0
             );
         }
         let [sd, runc, fs] = [&figures[0], &figures[1], &figures[2]];
@@ -140,19 +125,19 @@ fn lifecycle_bench() {
         }
         println!(
             "bench:   shoji systemd / shoji cgroupfs = {:.2} by mean, {:.2} by median (target <= 1.3)",
-            sd.mean() / fs.mean(),
-            sd.median() / fs.median()
+            sd.runs.mean() / fs.runs.mean(),
+            sd.runs.median() / fs.runs.median()
         );
         println!(
             "bench:   shoji systemd / runc systemd   = {:.2} by mean, {:.2} by median (target <= 0.3)",
-            sd.mean() / runc.mean(),
-            sd.median() / runc.median()
+            sd.runs.mean() / runc.runs.mean(),
+            sd.runs.median() / runc.runs.median()
         );
         if let Some(base) = figures.get(3) {
             println!(
                 "bench:   shoji systemd / baseline       = {:.2} by mean, {:.2} by median",
-                sd.mean() / base.mean(),
-                sd.median() / base.median()
+                sd.runs.mean() / base.runs.mean(),
+                sd.runs.median() / base.runs.median()
             );
         }
         assert!(failures.is_empty(), "failed runs:\n{}", failures.join("\n"));

@@ -87,13 +87,7 @@ fn run_case(name: &str, wrapper: &[&str], body: impl FnOnce()) {
         None => sb.command(&exe),
     };
     let out = cmd
-        .args([
-            name,
-            "--exact",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(sandbox::case_args(name))
         .env(CASE_ENV, name)
         .output()
         .expect("running the test inside the sandbox");
