@@ -9,6 +9,7 @@
 #                systemd sandbox, cgroup v2 VM (direct and systemd modes), 20 `ctr run --rm`
 #                under containerd; with BASELINE=path/to/other/shoji also that build beside
 #                this one, wall and CPU per run and exec (exe_seal.sh)
+#   make hot-symbols  measure again which functions build.rs lays out first (link/profile.sh)
 # A tier can be pointed at another runtime: `make tier-host SHOJI_RUNTIME=/usr/sbin/runc`.
 
 SHELL := /bin/bash
@@ -17,13 +18,18 @@ TIERS := host systemd vm clients
 SUMMARY := target/tier-summary.txt
 SHOJI := $(CURDIR)/target/x86_64-unknown-linux-gnu/release/shoji
 
-.PHONY: build test lint unit tiers demo bench FORCE
+.PHONY: build test lint unit tiers demo bench hot-symbols FORCE
 FORCE:
 
 build:
 	$(CARGO) build --release
 
 test: lint unit tiers
+
+# The function layout build.rs hands to lld, measured again (root; one release build with every
+# function on its own page, run from a loop image without readahead: link/profile.sh).
+hot-symbols:
+	bash link/profile.sh
 
 lint:
 	$(CARGO) fmt --check
