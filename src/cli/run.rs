@@ -7,7 +7,7 @@ use nix::unistd::Pid;
 
 use super::create::CreateArgs;
 use super::GlobalArgs;
-use crate::container::{console_relay, create::create, delete::delete, start::start, wait};
+use crate::container::{console_relay, create::create, delete::delete, start::start_loaded, wait};
 use crate::state::Store;
 
 #[derive(clap::Args, Debug)]
@@ -37,7 +37,6 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
     opts.local_console = local.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
     let created = create(&store, &opts)?;
     let init = Pid::from_raw(created.record.init_pid);
-    drop(created.dir); // start takes the lock itself
     let wants_tty = created
         .record
         .config
@@ -50,14 +49,16 @@ pub fn run(g: &GlobalArgs, a: RunArgs) -> Result<i32> {
         Some((ours, _)) if wants_tty => Some(console_relay::receive_master(ours)?),
         _ => None,
     };
+    // Started under the lock create took, from the record it saved (nothing read back); the
+    // lock is released once the process runs, as a separate `start` would.
     if a.detach {
-        start(&store, &a.create.id)?;
-        return Ok(0);
+        return start_loaded(&created.dir, &created.record).map(|()| 0);
     }
     // Blocked only now: the init was forked with the caller's mask and has not exec'd yet.
     let set = wait::signal_set();
     set.thread_block().context("blocking signals")?;
-    let started = start(&store, &a.create.id);
+    let started = start_loaded(&created.dir, &created.record);
+    drop(created.dir);
     tracing::debug!("started");
     let code = match (started, master) {
         (Ok(()), Some(master)) => console_relay::relay_until_exit(master, init)?,

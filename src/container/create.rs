@@ -55,15 +55,15 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
     // The `creating` record is written first, and saved again before each later thing is
     // made, so a SIGKILL at any point leaves what one `delete --force` removes.
     let dir = guard.dir.insert(store.create(&opts.id)?);
+    let driver = guard.cgroup.insert(cgroups::driver(&location)?);
+    // Recorded before anything is made: delete removes only what this container made. The
+    // claim only looks, so the first record already holds it (one state write fewer).
+    guard.owned = driver.claim().context(CGROUP_ERROR)?;
     let mut record = new_record(&opts.id, &v, location.clone())?;
+    record.cgroup_owned = Some(guard.owned.clone());
     dir.save(&record)?;
     let fifo_fd = exec_fifo::make(&dir.fifo_path())?;
     let resources = v.spec.linux().as_ref().and_then(|l| l.resources().as_ref());
-    let driver = guard.cgroup.insert(cgroups::driver(&location)?);
-    // Recorded before anything is made: delete removes only what this container made.
-    guard.owned = driver.claim().context(CGROUP_ERROR)?;
-    record.cgroup_owned = Some(guard.owned.clone());
-    dir.save(&record)?;
     tracing::debug!("state recorded, cgroup claimed");
     // On cgroup v2 the init is cloned into its prepared cgroup, so that must exist first;
     // elsewhere the cgroup is prepared while stage 1 builds the namespaces.

@@ -3,16 +3,23 @@ use anyhow::Result;
 
 use crate::hooks::{self, Kind};
 use crate::process::exec_fifo;
-use crate::state::{require_status, Status, Store};
+use crate::state::{require_status, ContainerDir, Record, Status, Store};
 
 pub fn start(store: &Store, id: &str) -> Result<()> {
     let dir = store.open(id)?;
     let record = dir.load()?;
+    start_loaded(&dir, &record)
+}
+
+/// `start` of a container whose directory the caller holds, with its record as saved: `run`
+/// starts what it has just created without reading it back.
+pub fn start_loaded(dir: &ContainerDir, record: &Record) -> Result<()> {
+    let id = &record.id;
     match record.status(&dir.fifo_path()) {
         Status::Created => {}
         Status::Stopped => anyhow::bail!("cannot start a container that has stopped"),
         _ => {
-            require_status(&record, &dir.fifo_path(), &[Status::Created])?;
+            require_status(record, &dir.fifo_path(), &[Status::Created])?;
         }
     }
     if record.config.process().is_none() {
