@@ -2,6 +2,7 @@
 //! their total, mean and median, in seconds.
 use std::time::Duration;
 
+#[derive(Default)]
 pub struct Runs(Vec<Duration>);
 
 impl Runs {

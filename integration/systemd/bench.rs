@@ -1,6 +1,7 @@
 //! Issue 3's speed figure, run by bench/systemd.sh (ignored by `cargo test`: timings are for
 //! `make bench`, never assertions): 100 sequential `run`s of /bin/true in the sandbox with
-//! shoji --systemd-cgroup, runc --systemd-cgroup and shoji's cgroupfs driver.
+//! shoji --systemd-cgroup, runc --systemd-cgroup and shoji's cgroupfs driver; beside them
+//! systemd's own floor, so the distance of the 1.3x target to what systemd allows is measured.
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -93,6 +94,7 @@ fn lifecycle_bench() {
                 true,
             ));
         }
+        let mut floor = ScopeFloor::default();
         // Interleaved, so that load from other work on the machine spreads over all three. A
         // failed run is not timed; it is reported, and fails the bench, after the figures.
         let mut failures = Vec::new();
@@ -101,6 +103,9 @@ fn lifecycle_bench() {
                 if let Err(e) = f.run_once() {
                     failures.push(e);
                 }
+            }
+            if let Err(e) = floor.run_once() {
+                failures.push(e);
             }
         }
         println!(
@@ -133,6 +138,7 @@ fn lifecycle_bench() {
             sd.runs.mean() / runc.runs.mean(),
             sd.runs.median() / runc.runs.median()
         );
+        floor.report(fs);
         if let Some(base) = figures.get(3) {
             println!(
                 "bench:   shoji systemd / baseline       = {:.2} by mean, {:.2} by median",
@@ -142,4 +148,73 @@ fn lifecycle_bench() {
         }
         assert!(failures.is_empty(), "failed runs:\n{}", failures.join("\n"));
     });
+}
+
+/// systemd's own floor: `systemd-run --scope /bin/true` is systemd's minimal client for what a
+/// runtime's create asks of it (connect, StartTransientUnit with the process's pid, wait for
+/// the job, then run), less the same binary's start-up (`systemd-run --version`) and the run of
+/// /bin/true. It does not even stop its scope (systemd collects it once empty), and its exec of
+/// /bin/true is counted out twice over, so it bounds the systemd driver's cost from below.
+#[derive(Default)]
+struct ScopeFloor {
+    scope: Runs,
+    startup: Runs,
+    bare: Runs,
+}
+
+impl ScopeFloor {
+    fn run_once(&mut self) -> Result<(), String> {
+        let unit = format!("{}.scope", unique_name("bench-floor"));
+        let scope = timed(Command::new("systemd-run").args([
+            "--scope",
+            "--quiet",
+            "--collect",
+            "--unit",
+            &unit,
+            "/bin/true",
+        ]))?;
+        self.scope.push(scope);
+        self.startup
+            .push(timed(Command::new("systemd-run").arg("--version"))?);
+        self.bare.push(timed(&mut Command::new("/bin/true"))?);
+        Ok(())
+    }
+
+    /// The floor, and the 1.3x target's allowance beside it, against shoji's cgroupfs run.
+    fn report(&self, cgroupfs: &Figure) {
+        let [scope, startup, bare] = [&self.scope, &self.startup, &self.bare].map(Runs::median);
+        let floor = scope - startup - bare;
+        let allowance = 0.3 * cgroupfs.runs.median();
+        println!(
+            "bench:   systemd's floor: systemd-run --scope /bin/true {:.1} ms, less its start-up \
+             {:.1} ms and /bin/true {:.1} ms (medians): StartTransientUnit and its job cost at \
+             least {:.1} ms; the 1.3x target leaves {:.1} ms over shoji's cgroupfs run for \
+             all of systemd, create and delete",
+            scope * 1000.0,
+            startup * 1000.0,
+            bare * 1000.0,
+            floor * 1000.0,
+            allowance * 1000.0
+        );
+    }
+}
+
+/// Runs `cmd` with no stdio and returns how long it took; an error if it failed.
+fn timed(cmd: &mut Command) -> Result<std::time::Duration, String> {
+    let start = Instant::now();
+    let out = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    let took = start.elapsed();
+    match out.status.success() {
+        true => Ok(took),
+        false => Err(format!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
 }
