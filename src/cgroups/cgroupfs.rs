@@ -356,6 +356,13 @@ impl CgroupDriver for CgroupfsDriver {
     }
 
     fn destroy(&self, owned: &Owned) -> Result<()> {
+        // The usual delete: the container's processes are gone and it made no sub-cgroups, so
+        // each directory goes with one rmdir (the kernel refuses, EBUSY, while one holds a
+        // process or a sub-cgroup). Listing the processes and entries of every hierarchy first
+        // cost ~100 syscalls per delete on v1; only directories that refused are drained.
+        if remove_each(self.dirs().all().filter(|d| owned.owns(d)))? {
+            return Ok(());
+        }
         self.drain(owned)?;
         for dir in self.dirs().all().filter(|d| owned.owns(d)) {
             remove_tree(dir)?;
@@ -366,6 +373,22 @@ impl CgroupDriver for CgroupfsDriver {
     fn cgroup(&self) -> &CgroupHandle {
         &self.handle
     }
+}
+
+/// One rmdir each; true when every directory is gone (or was absent), false when one was busy.
+fn remove_each<'a>(dirs: impl Iterator<Item = &'a Path>) -> Result<bool> {
+    let mut all_gone = true;
+    for dir in dirs {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::ENOTEMPTY)) => {
+                all_gone = false
+            }
+            Err(e) => bail!("removing cgroup {dir:?}: {}", files::errno_text(&e)),
+        }
+    }
+    Ok(all_gone)
 }
 
 /// rmdir `dir` and any sub-cgroups below it, deepest first; an absent `dir` is fine. Only the
