@@ -4,7 +4,7 @@
 //! systemd's own floor, so the distance of the 1.3x target to what systemd allows is measured.
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::in_sandbox;
 use crate::sandbox::runs::Runs;
@@ -45,31 +45,16 @@ impl Figure {
         };
         self.bundle
             .edit(|s| s["linux"]["cgroupsPath"] = path.into());
-        let err_path = std::env::temp_dir().join(format!("{id}.err"));
-        let err = std::fs::File::create(&err_path).map_err(|e| e.to_string())?;
-        let start = Instant::now();
-        let status = Command::new(self.rt.binary())
-            .arg("--root")
-            .arg(self.rt.root())
-            .args(flags)
-            .args(["run", "--bundle", self.bundle.path_str(), &id])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .status();
-        let took = start.elapsed();
-        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-        let _ = std::fs::remove_file(&err_path);
-        match status {
-            Ok(s) if s.success() => {
-                self.runs.push(took);
-                Ok(())
-            }
-            other => Err(format!(
-                "{}: run {id} failed ({other:?}): {stderr}",
-                self.label
-            )),
-        }
+        let mut cmd = Command::new(self.rt.binary());
+        cmd.arg("--root").arg(self.rt.root()).args(flags).args([
+            "run",
+            "--bundle",
+            self.bundle.path_str(),
+            &id,
+        ]);
+        let took = timed(&mut cmd).map_err(|e| format!("{}: run {id}: {e}", self.label))?;
+        self.runs.push(took);
+        Ok(())
     }
 }
 
@@ -199,22 +184,23 @@ impl ScopeFloor {
     }
 }
 
-/// Runs `cmd` with no stdio and returns how long it took; an error if it failed.
-fn timed(cmd: &mut Command) -> Result<std::time::Duration, String> {
+/// Runs `cmd` with no stdin or stdout and returns how long it took, from spawn to exit; an
+/// error with its stderr if it failed. stderr goes to a file, not a pipe: a process the command
+/// leaves behind holding it must not keep the bench waiting for end of file.
+fn timed(cmd: &mut Command) -> Result<Duration, String> {
+    let err_path = std::env::temp_dir().join(format!("{}.err", unique_name("bench")));
+    let err = std::fs::File::create(&err_path).map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let out = cmd
+    let status = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("{cmd:?}: {e}"))?;
+        .stderr(err)
+        .status();
     let took = start.elapsed();
-    match out.status.success() {
-        true => Ok(took),
-        false => Err(format!(
-            "{cmd:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        )),
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&err_path);
+    match status {
+        Ok(s) if s.success() => Ok(took),
+        other => Err(format!("{cmd:?} failed ({other:?}): {stderr}")),
     }
 }
