@@ -14,6 +14,7 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     hot_functions_first();
+    sealing_entry_point();
     println!("cargo:rerun-if-env-changed=SHOJI_COMMIT");
     let commit = std::env::var("SHOJI_COMMIT")
         .ok()
@@ -48,5 +49,14 @@ fn hot_functions_first() {
         let arg = format!("-Wl,--symbol-ordering-file={}", order.display());
         println!("cargo:rustc-link-arg-bin=shoji={arg}");
         println!("cargo:rustc-link-arg-bin=shoji=-Wl,--no-warn-symbol-ordering");
+    }
+}
+
+/// `create`, `run` and `exec` re-execute from the binary's read-only copy before the C library
+/// starts: the entry point is src/exe_seal/entry.rs's, which then jumps to glibc's `_start`.
+fn sealing_entry_point() {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if target.starts_with("x86_64-") && target.ends_with("-linux-gnu") {
+        println!("cargo:rustc-link-arg-bin=shoji=-Wl,--entry=shoji_entry");
     }
 }

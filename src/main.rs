@@ -10,9 +10,6 @@ fn main() {
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
-    // `create`, `run` and `exec` run from a read-only copy of the binary: switch to it before
-    // parsing anything (the command line is parsed again, once, in the copy).
-    shoji::exe_seal::reexec_early();
     let cli = match shoji::cli::Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version print and exit 0; a usage error exits 1, as runc's do

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::procfs::wait_until;
-use crate::support::{json, Bundle, Container, Runtime, Scratch};
+use crate::support::{json, unique_name, Bundle, Container, Runtime, Scratch};
 
 /// The attacker races at least this many `exec`s (the count)...
 const EXECS: usize = 30;
@@ -69,6 +69,20 @@ fn exec_children_never_expose_a_writable_runtime_binary() {
         "the runtime binary's bytes changed"
     );
     c.wait_stopped();
+}
+
+/// `run` re-executes from the read-only overlay at the binary's entry point, before the C
+/// library starts (src/exe_seal/entry.rs), not in the fallback after parsing: --debug says
+/// which. This kernel takes overlay layers by fd; the VM tier checks the path way on 6.12.
+#[test]
+fn run_reexecutes_from_the_overlay_at_the_entry_point() {
+    let rt = Runtime::new();
+    let bundle = Bundle::busybox("exe-entry");
+    bundle.args(&["true"]);
+    let id = unique_name("exe-entry");
+    rt.cmd(&["--debug", "run", "--bundle", bundle.path_str(), &id])
+        .success()
+        .stderr_has(&["running from a read-only copy of the binary: overlay (made at entry)"]);
 }
 
 /// The runtime binary copied to DIR/<its name>, so an attack can only damage the copy.

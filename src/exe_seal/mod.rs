@@ -23,8 +23,10 @@
 //! If neither works the command is refused: a container is never started with the host binary
 //! writable through it. Non-dumpable children stay as a second line (see process::init).
 //!
-//! Runs in the runtime parent, first thing for the commands that start container processes.
-//! Invariant: after `ensure_sealed` returns, /proc/self/exe is the overlay's read-only file or
+//! The overlay way runs at the binary's entry point, before the C library starts (`entry`);
+//! `ensure_sealed` runs after parsing in the commands that start container processes, checks
+//! what the entry did, and does the sealing itself when the entry could not (the memfd way, or
+//! an overlay the entry gave up on). Invariant: after `ensure_sealed` returns, /proc/self/exe is the overlay's read-only file or
 //! a sealed memfd.
 use std::convert::Infallible;
 use std::ffi::{CStr, CString, OsString};
@@ -40,6 +42,10 @@ use nix::sys::statfs::{fstatfs, OVERLAYFS_SUPER_MAGIC};
 use nix::sys::statvfs::{fstatvfs, FsFlags};
 
 use crate::sys;
+
+// The fast path, in raw x86_64 syscalls; elsewhere `ensure_sealed` does it all after parsing.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod entry;
 
 /// Set for the re-executed runtime, naming the copy it runs from. It is never trusted alone
 /// (the exe itself is checked), and it is removed from the environment at once so no hook or
@@ -72,39 +78,6 @@ pub fn ensure_sealed() -> Result<()> {
         bail!("the runtime binary is still writable after re-executing from a read-only copy");
     }
     Err(reexec_sealed(&exe))
-}
-
-/// Called first thing, before the command line is parsed: when argv names `create`, `run` or
-/// `exec`, re-execute from the read-only copy at once, so only the sealed process parses the
-/// command line and sets up logging (the unsealed one did both for nothing). Best effort: a miss
-/// or a failure leaves it to `ensure_sealed` after parsing, which reports errors; a false hit
-/// costs one re-exec.
-pub fn reexec_early() {
-    if std::env::var_os(SEALED_ENV).is_some() || !names_sealed_command(std::env::args_os()) {
-        return;
-    }
-    let Ok(exe) = File::open("/proc/self/exe") else {
-        return;
-    };
-    if !runs_sealed(&exe, false) {
-        reexec_sealed(&exe);
-    }
-}
-
-/// Whether the command word of `argv` (the first argument that is neither a flag nor the value
-/// of a global flag that takes one) is a command that starts container processes.
-fn names_sealed_command(argv: impl Iterator<Item = OsString>) -> bool {
-    let mut args = argv.skip(1);
-    while let Some(arg) = args.next() {
-        match arg.to_str() {
-            Some("--root" | "--log" | "--log-format" | "--rootless" | "--criu") => {
-                args.next();
-            }
-            Some(flag) if flag.starts_with('-') => {}
-            word => return matches!(word, Some("create" | "run" | "exec")),
-        }
-    }
-    false
 }
 
 /// Re-executes from the overlay, else from a sealed memfd copy (its marker says why the overlay
@@ -237,32 +210,6 @@ mod tests {
     use std::fs::OpenOptions;
 
     use super::*;
-
-    fn argv(words: &[&str]) -> impl Iterator<Item = OsString> {
-        let words: Vec<OsString> = words.iter().map(OsString::from).collect();
-        std::iter::once(OsString::from("shoji")).chain(words)
-    }
-
-    #[test]
-    fn the_command_word_is_found_past_global_flags_and_their_values() {
-        assert!(names_sealed_command(argv(&["run", "x"])));
-        assert!(names_sealed_command(argv(&[
-            "--root", "state", "exec", "x", "ls"
-        ])));
-        assert!(names_sealed_command(argv(&[
-            "--debug", "--log=/l", "create", "x"
-        ])));
-        assert!(!names_sealed_command(argv(&[
-            "--root", "run", "state", "x"
-        ])));
-        assert!(!names_sealed_command(argv(&[
-            "--log-format",
-            "json",
-            "delete",
-            "run"
-        ])));
-        assert!(!names_sealed_command(argv(&["--version"])));
-    }
 
     #[test]
     fn layers_by_proc_fd_paths_make_a_read_only_overlay_of_the_binary() {
