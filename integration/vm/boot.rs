@@ -1,8 +1,12 @@
 //! One boot of the guest: lay out the share directory (guest scripts, cases, env), run qemu
 //! (TCG) with the host's / read-only over 9p and the share read-write, wait for it to power
-//! off, and read every case's result back before the share is removed.
+//! off, and read every case's result back before the share is removed. A boot in which qemu
+//! itself crashed (killed by a signal: TCG's emulated devices have aborted on an assertion,
+//! once in many boots) is thrown away whole and booted once more; every result comes from one
+//! complete boot.
 use std::collections::HashMap;
 use std::fs;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread::sleep;
@@ -38,8 +42,30 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// Boots the guest in `mode` and runs `cases` in it, in order.
+/// Boots the guest in `mode` and runs `cases` in it, in order; once more if qemu crashed.
 pub fn run(kernel: &Kernel, mode: Mode, cases: &[&Case], shoji: &Path) -> Result<Outcome> {
+    match boot_once(kernel, mode, cases, shoji)? {
+        Boot::Done(outcome) => Ok(outcome),
+        Boot::QemuCrashed(first) => {
+            eprintln!(
+                "vm tier: {} boot: qemu crashed ({first}); booting again",
+                mode.name()
+            );
+            match boot_once(kernel, mode, cases, shoji)? {
+                Boot::Done(outcome) => Ok(outcome),
+                Boot::QemuCrashed(second) => bail!("qemu crashed in two boots: {first}; {second}"),
+            }
+        }
+    }
+}
+
+/// A boot that ran to its end (or its time limit), or one qemu itself crashed in.
+enum Boot {
+    Done(Outcome),
+    QemuCrashed(String),
+}
+
+fn boot_once(kernel: &Kernel, mode: Mode, cases: &[&Case], shoji: &Path) -> Result<Boot> {
     let share = tempfile::Builder::new()
         .prefix(&format!("shoji-vm-{}-", mode.name()))
         .tempdir_in(std::env::temp_dir())
@@ -50,7 +76,9 @@ pub fn run(kernel: &Kernel, mode: Mode, cases: &[&Case], shoji: &Path) -> Result
     initramfs::build(kernel, INIT, &initrd)?;
     let limit: u64 = BOOT_ALLOWANCE + cases.iter().map(|c| c.timeout_secs).sum::<u64>();
     let start = Instant::now();
-    boot_qemu(kernel, mode, dir, &initrd, Duration::from_secs(limit))?;
+    if let Err(crash) = boot_qemu(kernel, mode, dir, &initrd, Duration::from_secs(limit))? {
+        return Ok(Boot::QemuCrashed(crash));
+    }
     let seconds = start.elapsed().as_secs_f64();
     let results = cases
         .iter()
@@ -60,11 +88,11 @@ pub fn run(kernel: &Kernel, mode: Mode, cases: &[&Case], shoji: &Path) -> Result
         + &fs::read_to_string(dir.join("batch.log")).unwrap_or_default();
     let tail_start = console.len().saturating_sub(6000);
     let console_tail = console[console.floor_char_boundary(tail_start)..].to_string();
-    Ok(Outcome {
+    Ok(Boot::Done(Outcome {
         results,
         console_tail,
         seconds,
-    })
+    }))
 }
 
 fn lay_out_share(dir: &Path, mode: Mode, cases: &[&Case], shoji: &Path) -> Result<()> {
@@ -104,13 +132,15 @@ fn lay_out_share(dir: &Path, mode: Mode, cases: &[&Case], shoji: &Path) -> Resul
     Ok(())
 }
 
+/// Runs qemu until the guest powers off or `limit`; Ok(Err(why)) when qemu was killed by a
+/// signal it did not get from us (a crash of the emulator, not of anything under test).
 fn boot_qemu(
     kernel: &Kernel,
     mode: Mode,
     dir: &Path,
     initrd: &Path,
     limit: Duration,
-) -> Result<()> {
+) -> Result<Result<(), String>> {
     let append = format!(
         "console=ttyS0 panic=-1 loglevel=4 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 \
          shoji.mode={} shoji.modules={} shoji.repo={}",
@@ -146,9 +176,13 @@ fn boot_qemu(
         if let Some(status) = child.try_wait()? {
             if !status.success() {
                 let log = fs::read_to_string(dir.join("qemu.log")).unwrap_or_default();
-                bail!("qemu exited with {status}: {}", log.trim());
+                let why = format!("qemu exited with {status}: {}", log.trim());
+                if status.signal().is_some() {
+                    return Ok(Err(why));
+                }
+                bail!(why);
             }
-            return Ok(());
+            return Ok(Ok(()));
         }
         // A guest that never reached the batch (no batch.log) will not: stop waiting early.
         let stuck = start.elapsed() > Duration::from_secs(BOOT_ALLOWANCE)
@@ -157,7 +191,7 @@ fn boot_qemu(
             // Our own child, by its handle: never a broad kill.
             child.kill().ok();
             child.wait().ok();
-            return Ok(()); // the cases that finished still report; the rest show as missing
+            return Ok(Ok(())); // the cases that finished still report; the rest show as missing
         }
         sleep(Duration::from_millis(250));
     }
