@@ -204,3 +204,47 @@ fn timed(cmd: &mut Command) -> Result<Duration, String> {
         other => Err(format!("{cmd:?} failed ({other:?}): {stderr}")),
     }
 }
+
+/// Where shoji's systemd `run` spends its time, stage by stage (bench/systemd.sh prints it
+/// through bench/stages.awk): 40 `--debug` runs in the sandbox, each log preceded by `RUN` and
+/// followed by its wall time, printed with the prefix `stages: ` (the sandbox's files are its
+/// own).
+#[test]
+#[ignore = "a benchmark: bench/systemd.sh runs it"]
+fn stages_bench() {
+    in_sandbox("bench::stages_bench", || {
+        let shoji = std::env::var_os("SHOJI_BENCH_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")));
+        let rt = Runtime::with_binary(shoji);
+        let bundle = Bundle::busybox("stages");
+        bundle.args(&["/bin/true"]);
+        // A line of its own: libtest has printed "test ... " without a newline.
+        println!();
+        for _ in 0..40 {
+            let id = unique_name("stages");
+            bundle.edit(|s| s["linux"]["cgroupsPath"] = format!("system.slice:bench:{id}").into());
+            let start = Instant::now();
+            let o = Command::new(rt.binary())
+                .arg("--root")
+                .arg(rt.root())
+                .args(["--debug", "--systemd-cgroup", "run", "--bundle"])
+                .arg(bundle.path_str())
+                .arg(&id)
+                .stdin(Stdio::null())
+                .output()
+                .expect("spawning shoji");
+            let wall = start.elapsed();
+            assert!(
+                o.status.success(),
+                "run {id}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            println!("stages: RUN");
+            for line in String::from_utf8_lossy(&o.stderr).lines() {
+                println!("stages: {line}");
+            }
+            println!("stages: WALL {}", wall.as_nanos());
+        }
+    });
+}
