@@ -79,6 +79,12 @@ pub trait CgroupDriver {
     fn prepare(&self, _resources: Option<&LinuxResources>) -> Result<Option<OwnedFd>> {
         Ok(None)
     }
+    /// Open what `create` talks to (the systemd driver's connection to systemd), called right
+    /// after the clone so it overlaps the init's namespace setup; never before the clone, as a
+    /// connection may start threads and a fork must not inherit them.
+    fn connect(&self) -> Result<()> {
+        Ok(())
+    }
     /// Move `pid` (an exec'd process) into the container's cgroup or a sub-cgroup of it.
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()>;
     /// Change the limits of a running container.

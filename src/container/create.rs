@@ -84,6 +84,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<Created> {
         guard.driver().prepare(resources).context(CGROUP_ERROR)?;
         tracing::debug!("cgroup prepared");
     }
+    guard.driver().connect().context(CGROUP_ERROR)?;
     let (init, in_cgroup) = bring_up_init(chan, &v, &ns, spawned.stage1).map_err(start_error)?;
     guard.init = Some(init);
     record_init(&guard, &mut record, init)?;

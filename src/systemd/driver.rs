@@ -176,6 +176,12 @@ impl CgroupDriver for SystemdDriver {
         Ok(owned)
     }
 
+    fn connect(&self) -> Result<()> {
+        self.bus()?;
+        tracing::debug!("connected to systemd");
+        Ok(())
+    }
+
     fn join(&self, pid: Pid, sub_cgroup: Option<&str>) -> Result<()> {
         // The scope is delegated: writing cgroup.procs below it is allowed, on every hierarchy.
         self.files.join(pid, sub_cgroup)

@@ -80,11 +80,15 @@ impl Systemd {
 
     fn connect_now() -> Result<Self> {
         use zbus::blocking::connection::Builder;
-        let (builder, what) = if Path::new(SYSTEM_BUS).exists() {
+        let (builder, what, bus) = if Path::new(SYSTEM_BUS).exists() {
             let address = format!("unix:path={SYSTEM_BUS}");
-            (Builder::address(address.as_str())?, "the system bus")
+            (Builder::address(address.as_str())?, "the system bus", true)
         } else if Path::new(PRIVATE_SOCKET).exists() {
-            (private_socket::builder()?.p2p(), "systemd's private socket")
+            (
+                private_socket::builder()?.p2p(),
+                "systemd's private socket",
+                false,
+            )
         } else {
             bail!(
                 "systemd is not reachable: no system bus at {SYSTEM_BUS:?} and no systemd \
@@ -99,7 +103,7 @@ impl Systemd {
         // every signal to private-socket clients); subscribing would add a round trip and a
         // stream of unit signals to read.
         let closed = Arc::new(AtomicBool::new(false));
-        let jobs = job_removed_signals(&conn, closed.clone())?;
+        let jobs = job_removed_signals(&conn, bus, closed.clone())?;
         Ok(Systemd { conn, jobs, closed })
     }
 
@@ -266,27 +270,32 @@ fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> Result<T> {
 }
 
 /// Every JobRemoved(id, job, unit, result) of the manager, as (job, result), read by a thread:
-/// the blocking iterator has no timeout, a channel has. The match rule is added once per
-/// connection. The thread ends with the connection (setting `closed`) or the receiver.
+/// the blocking iterator has no timeout, a channel has. The thread reads every message of the
+/// connection from before anything is sent, so no job's signal is missed, and ends with the
+/// connection (setting `closed`) or the receiver.
 fn job_removed_signals(
     conn: &Connection,
+    bus: bool,
     closed: Arc<AtomicBool>,
 ) -> Result<mpsc::Receiver<(OwnedObjectPath, String)>> {
-    // No sender in the rule: on the private socket, signals carry none we could match.
-    let rule = MatchRule::builder()
-        .msg_type(MessageType::Signal)
-        .path(MANAGER_PATH)?
-        .interface(MANAGER)?
-        .member("JobRemoved")?
-        .build();
-    let signals = MessageIterator::for_match_rule(rule, conn, None)
-        .context("subscribing to systemd's JobRemoved signals")?;
+    let messages = MessageIterator::from(conn);
+    if bus {
+        add_job_removed_match(conn)?;
+    }
     // Bounded: the connection lives through a foreground `run`, and when some client on the bus
     // has subscribed to systemd every job on the host reaches us; past the bound, signals are
     // dropped. The queue is emptied before each job, so its own signal finds room.
     let (tx, rx) = mpsc::sync_channel(JOB_SIGNALS_KEPT);
     std::thread::spawn(move || {
-        for msg in signals.flatten() {
+        for msg in messages.flatten() {
+            let header = msg.header();
+            let job_removed = header.message_type() == MessageType::Signal
+                && header.path().is_some_and(|p| p.as_str() == MANAGER_PATH)
+                && header.interface().is_some_and(|i| i.as_str() == MANAGER)
+                && header.member().is_some_and(|m| m.as_str() == "JobRemoved");
+            if !job_removed {
+                continue;
+            }
             let body = msg.body();
             let Ok((_, job, _, result)) =
                 body.deserialize::<(u32, OwnedObjectPath, String, String)>()
@@ -300,6 +309,27 @@ fn job_removed_signals(
         closed.store(true, Ordering::Relaxed);
     });
     Ok(rx)
+}
+
+/// The bus routes systemd's JobRemoved only to connections with a match for it (the private
+/// socket gets every signal). AddMatch goes without waiting for its reply, a round trip saved
+/// per command: the bus handles a connection's messages in order, so the match is in place
+/// before any job this connection queues. A refused match would show as a job wait timing out.
+fn add_job_removed_match(conn: &Connection) -> Result<()> {
+    // No sender in the rule: systemd's unique name on the bus is not known here.
+    let rule = MatchRule::builder()
+        .msg_type(MessageType::Signal)
+        .path(MANAGER_PATH)?
+        .interface(MANAGER)?
+        .member("JobRemoved")?
+        .build();
+    let msg = zbus::Message::method_call("/org/freedesktop/DBus", "AddMatch")?
+        .destination("org.freedesktop.DBus")?
+        .interface("org.freedesktop.DBus")?
+        .with_flags(zbus::message::Flags::NoReplyExpected)?
+        .build(&(rule.to_string(),))?;
+    conn.send(&msg)
+        .context("subscribing to systemd's JobRemoved signals")
 }
 
 fn error_name(e: &zbus::Error) -> Option<&str> {
