@@ -43,11 +43,16 @@ make_bundle "$work/bundle" '.process.args = ["/bin/true"]' >/dev/null
 jq '.process.args = ["sleep", "100"]' "$work/bundle/config.json" > "$work/sleep.json"
 mkdir "$work/sleeper" && mv "$work/sleep.json" "$work/sleeper/config.json"
 jq --arg r "$work/bundle/rootfs" '.root.path = $r' "$work/sleeper/config.json" > "$work/sleeper/c" && mv "$work/sleeper/c" "$work/sleeper/config.json"
+# Docker's default seccomp profile, as docker and containerd send it with every container.
+mkdir "$work/seccomp"
+jq --arg r "$work/bundle/rootfs" --slurpfile p "$repo/integration/fixtures/seccomp/docker.json" \
+  '.root.path = $r | .linux.seccomp = $p[0]' "$work/bundle/config.json" > "$work/seccomp/config.json"
 
-# What the benches and a node's shim do: run in the foreground; create, start, state, exec,
-# kill and delete; run detached, list, ps, pause, resume.
+# What the benches and a node's shim do: run in the foreground, without and with a seccomp
+# profile; create, start, state, exec, kill and delete; run detached, list, ps, pause, resume.
 shoji() { "$work/mnt/shoji" --root "$work/root" "$@"; }
 for i in 1 2 3; do shoji run --bundle "$work/bundle" "fg-$i" </dev/null >/dev/null; done
+shoji run --bundle "$work/seccomp" fg-seccomp </dev/null >/dev/null
 shoji create --bundle "$work/sleeper" life </dev/null >/dev/null
 shoji start life
 shoji state life >/dev/null
