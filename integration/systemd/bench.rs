@@ -58,14 +58,18 @@ impl Figure {
     }
 }
 
+/// The shoji under test: bench/systemd.sh passes `make build`'s binary; else the one cargo built.
+fn shoji_binary() -> PathBuf {
+    std::env::var_os("SHOJI_BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")))
+}
+
 #[test]
 #[ignore = "a benchmark: bench/systemd.sh runs it"]
 fn lifecycle_bench() {
     in_sandbox("bench::lifecycle_bench", || {
-        // bench/systemd.sh passes `make build`'s binary; else the one cargo built.
-        let shoji = std::env::var_os("SHOJI_BENCH_BINARY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")));
+        let shoji = shoji_binary();
         let mut figures = vec![
             Figure::new("shoji --systemd-cgroup", shoji.clone(), true),
             Figure::new("runc --systemd-cgroup", PathBuf::from(RUNC), true),
@@ -213,10 +217,7 @@ fn timed(cmd: &mut Command) -> Result<Duration, String> {
 #[ignore = "a benchmark: bench/systemd.sh runs it"]
 fn stages_bench() {
     in_sandbox("bench::stages_bench", || {
-        let shoji = std::env::var_os("SHOJI_BENCH_BINARY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoji")));
-        let rt = Runtime::with_binary(shoji);
+        let rt = Runtime::with_binary(shoji_binary());
         let bundle = Bundle::busybox("stages");
         bundle.args(&["/bin/true"]);
         // A line of its own: libtest has printed "test ... " without a newline.

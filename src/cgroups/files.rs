@@ -118,8 +118,12 @@ pub fn write_file(path: &Path, value: &str) -> io::Result<()> {
 
 /// Write with the standard error message (for joins and single writes outside a mapping).
 pub fn write(path: &Path, value: &str) -> Result<()> {
-    write_file(path, value)
-        .map_err(|e| anyhow!("writing {:?} to {:?}: {}", value, path, errno_text(&e)))
+    write_file(path, value).map_err(|e| write_error(path, value, &e))
+}
+
+/// The standard message for a failed write of `value` to `path`.
+pub fn write_error(path: &Path, value: &str, e: &io::Error) -> anyhow::Error {
+    anyhow!("writing {:?} to {:?}: {}", value, path, errno_text(e))
 }
 
 pub fn read(path: &Path) -> Result<String> {

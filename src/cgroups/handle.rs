@@ -126,10 +126,7 @@ impl CgroupHandle {
                     // delete's kill raced with it once in 60 runs of the v2 VM bench. A cgroup
                     // being removed holds no process.
                     Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
-                    Err(e) => Err(anyhow!(
-                        "writing \"1\" to {kill_file:?}: {}",
-                        files::errno_text(&e)
-                    )),
+                    Err(e) => Err(files::write_error(&kill_file, "1", &e)),
                     Ok(()) => Ok(()),
                 };
             }

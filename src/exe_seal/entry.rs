@@ -64,7 +64,7 @@ unsafe extern "C" fn pre_start(sp: *const usize) {
 ///
 /// # Safety
 /// `argv` holds `argc` NUL-terminated strings.
-pub(super) unsafe fn names_sealed_command(argv: *const *const u8, argc: usize) -> bool {
+unsafe fn names_sealed_command(argv: *const *const u8, argc: usize) -> bool {
     let mut i = 1;
     while i < argc {
         let arg = argv.add(i).read();

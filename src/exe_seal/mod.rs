@@ -26,8 +26,8 @@
 //! The overlay way runs at the binary's entry point, before the C library starts (`entry`);
 //! `ensure_sealed` runs after parsing in the commands that start container processes, checks
 //! what the entry did, and does the sealing itself when the entry could not (the memfd way, or
-//! an overlay the entry gave up on). Invariant: after `ensure_sealed` returns, /proc/self/exe is the overlay's read-only file or
-//! a sealed memfd.
+//! an overlay the entry gave up on). Invariant: after `ensure_sealed` returns, /proc/self/exe
+//! is the overlay's read-only file or a sealed memfd.
 use std::convert::Infallible;
 use std::ffi::{CStr, CString, OsString};
 use std::fs::File;

@@ -278,9 +278,17 @@ fn job_removed_signals(
     bus: bool,
     closed: Arc<AtomicBool>,
 ) -> Result<mpsc::Receiver<(OwnedObjectPath, String)>> {
+    // No sender in the rule: on the private socket signals carry none, and on the bus
+    // systemd's unique name is not known here.
+    let rule = MatchRule::builder()
+        .msg_type(MessageType::Signal)
+        .path(MANAGER_PATH)?
+        .interface(MANAGER)?
+        .member("JobRemoved")?
+        .build();
     let messages = MessageIterator::from(conn);
     if bus {
-        add_job_removed_match(conn)?;
+        add_match(conn, &rule)?;
     }
     // Bounded: the connection lives through a foreground `run`, and when some client on the bus
     // has subscribed to systemd every job on the host reaches us; past the bound, signals are
@@ -288,12 +296,7 @@ fn job_removed_signals(
     let (tx, rx) = mpsc::sync_channel(JOB_SIGNALS_KEPT);
     std::thread::spawn(move || {
         for msg in messages.flatten() {
-            let header = msg.header();
-            let job_removed = header.message_type() == MessageType::Signal
-                && header.path().is_some_and(|p| p.as_str() == MANAGER_PATH)
-                && header.interface().is_some_and(|i| i.as_str() == MANAGER)
-                && header.member().is_some_and(|m| m.as_str() == "JobRemoved");
-            if !job_removed {
+            if !rule.matches(&msg).unwrap_or(false) {
                 continue;
             }
             let body = msg.body();
@@ -315,14 +318,7 @@ fn job_removed_signals(
 /// socket gets every signal). AddMatch goes without waiting for its reply, a round trip saved
 /// per command: the bus handles a connection's messages in order, so the match is in place
 /// before any job this connection queues. A refused match would show as a job wait timing out.
-fn add_job_removed_match(conn: &Connection) -> Result<()> {
-    // No sender in the rule: systemd's unique name on the bus is not known here.
-    let rule = MatchRule::builder()
-        .msg_type(MessageType::Signal)
-        .path(MANAGER_PATH)?
-        .interface(MANAGER)?
-        .member("JobRemoved")?
-        .build();
+fn add_match(conn: &Connection, rule: &MatchRule) -> Result<()> {
     let msg = zbus::Message::method_call("/org/freedesktop/DBus", "AddMatch")?
         .destination("org.freedesktop.DBus")?
         .interface("org.freedesktop.DBus")?
